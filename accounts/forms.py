@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kam.models import User
+
+from .choices import ContactChannel
+from .models import Account, Contact, Project
+from .selectors import owner_choices_for_user
+
+
+class _CrispyMixin:
+    """Crispy forms render the fields; the template supplies <form>, CSRF and buttons."""
+
+    def _setup_helper(self) -> None:
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class AccountForm(_CrispyMixin, forms.ModelForm):
+    class Meta:
+        model = Account
+        fields = [
+            "legal_name_zh",
+            "legal_name_en",
+            "uscc",
+            "account_type",
+            "industry",
+            "region",
+            "status",
+            "owner",
+            "credit_rating",
+            "esg_rating",
+            "website",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_helper()
+        owner_field = self.fields["owner"]
+        assert isinstance(owner_field, forms.ModelChoiceField)
+        owner_field.queryset = owner_choices_for_user(user=user)
+        if not self.instance.pk:
+            owner_field.initial = user.pk
+
+    def clean_uscc(self) -> str | None:
+        value = (self.cleaned_data.get("uscc") or "").strip().upper()
+        return value or None
+
+
+class ContactForm(_CrispyMixin, forms.ModelForm):
+    channel_preferences = forms.MultipleChoiceField(
+        label=_("preferred channels"),
+        choices=ContactChannel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "name",
+            "title",
+            "seniority",
+            "influence",
+            "attitude",
+            "channel_preferences",
+            "phone",
+            "email",
+            "is_primary",
+        ]
+        widgets = {
+            "phone": forms.TextInput(attrs={"autocomplete": "off"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_helper()
+
+    def clean_phone(self) -> str:
+        value = (self.cleaned_data.get("phone") or "").strip()
+        digits = [c for c in value if c.isdigit()]
+        if value and not (
+            6 <= len(digits) <= 15 and all(c.isdigit() or c in "+-() " for c in value)
+        ):
+            raise forms.ValidationError(_("Enter a phone number of 6 to 15 digits."))
+        return value
+
+    def clean_email(self) -> str:
+        value = (self.cleaned_data.get("email") or "").strip()
+        if value:
+            forms.EmailField().clean(value)
+        return value
+
+
+class ProjectForm(_CrispyMixin, forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "sector",
+            "region",
+            "currency",
+            "total_cost",
+            "commitment",
+            "outstanding",
+            "stage",
+            "financial_close_date",
+            "planned_cod",
+            "forecast_cod",
+            "equator_category",
+            "is_green",
+        ]
+        widgets = {
+            "financial_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "planned_cod": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "forecast_cod": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_helper()

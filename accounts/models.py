@@ -1,0 +1,434 @@
+"""Accounts, their contacts and financed projects."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from kam.fields import BlindIndexField, EncryptedTextField
+from kam.masking import mask_email, mask_phone
+
+from .choices import (
+    AccountStatus,
+    AccountType,
+    Attitude,
+    ContactChannel,
+    CreditRating,
+    Currency,
+    EquatorCategory,
+    EsgRating,
+    Industry,
+    Influence,
+    MembershipRole,
+    ProjectStage,
+    Region,
+    Sector,
+    Seniority,
+    Tier,
+)
+
+# Lets constraints say ``uscc__length=18``.
+models.CharField.register_lookup(Length)
+
+
+def validate_uscc(value: str) -> None:
+    """Unified Social Credit Code (GB 32100-2015): 18 characters with a check character."""
+    try:
+        uscc.validate(value)
+    except StdnumError as exc:
+        raise ValidationError(
+            _("Enter a valid 18-character Unified Social Credit Code (%(reason)s)."),
+            code="invalid_uscc",
+            params={"reason": exc.message},
+        ) from exc
+
+
+def _choices_check(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
+    condition = Q(**{f"{field}__in": choices.values})
+    return condition | Q(**{field: ""}) if blank else condition
+
+
+class Account(models.Model):
+    legal_name_zh = models.CharField(_("legal name (Chinese)"), max_length=200, blank=True)
+    legal_name_en = models.CharField(_("legal name (English)"), max_length=200, blank=True)
+    uscc = models.CharField(
+        _("Unified Social Credit Code"),
+        max_length=18,
+        null=True,
+        blank=True,
+        validators=[validate_uscc],
+        help_text=_("18 characters; leave empty for foreign entities without one."),
+    )
+    account_type = models.CharField(
+        _("type"), max_length=20, choices=AccountType.choices, default=AccountType.SPONSOR
+    )
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices)
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=AccountStatus.choices, default=AccountStatus.PROSPECT
+    )
+    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.STANDARD)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner RM"),
+        on_delete=models.PROTECT,
+        related_name="owned_accounts",
+    )
+    team = models.ForeignKey(
+        "kam.Team",
+        verbose_name=_("team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        help_text=_("The organisational team that covers the account (the owner's team)."),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="AccountMembership",
+        related_name="member_accounts",
+        verbose_name=_("account team"),
+        blank=True,
+    )
+    credit_rating = models.CharField(
+        _("internal credit rating"), max_length=4, choices=CreditRating.choices, blank=True
+    )
+    esg_rating = models.CharField(
+        _("ESG rating"), max_length=3, choices=EsgRating.choices, blank=True
+    )
+    website = models.URLField(_("website"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["legal_name_en", "legal_name_zh", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uscc"], condition=Q(uscc__isnull=False), name="account_uscc_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(legal_name_zh="") | ~Q(legal_name_en=""),
+                name="account_has_legal_name",
+            ),
+            models.CheckConstraint(
+                condition=Q(uscc__isnull=True) | Q(uscc__length=18),
+                name="account_uscc_length",
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("status", AccountStatus), name="account_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("tier", Tier), name="account_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("account_type", AccountType), name="account_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("industry", Industry), name="account_industry_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("region", Region), name="account_region_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("credit_rating", CreditRating, blank=True),
+                name="account_credit_rating_valid",
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("esg_rating", EsgRating, blank=True),
+                name="account_esg_rating_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "legal_name_en"], name="account_owner_name_idx"),
+            models.Index(fields=["team", "legal_name_en"], name="account_team_name_idx"),
+            models.Index(fields=["tier", "status"], name="account_tier_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:detail", args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        if self.legal_name_en and self.legal_name_zh:
+            return f"{self.legal_name_en} ({self.legal_name_zh})"
+        return self.legal_name_en or self.legal_name_zh
+
+    def get_additional_data(self) -> dict[str, Any]:
+        """Tags the audit trail entry with the account, for filtering by account."""
+        return {"account_id": self.pk}
+
+    def clean(self) -> None:
+        if not self.legal_name_zh and not self.legal_name_en:
+            raise ValidationError(
+                {"legal_name_en": _("Enter the legal name in Chinese, in English, or both.")}
+            )
+        if self.uscc == "":
+            self.uscc = None
+
+
+class AccountMembership(models.Model):
+    """A user on an account's team (besides the owner): they see and work the account."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("account")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="account_memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(
+        _("role"), max_length=20, choices=MembershipRole.choices, default=MembershipRole.CO_RM
+    )
+
+    class Meta:
+        verbose_name = _("account team member")
+        verbose_name_plural = _("account team members")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "user"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=_choices_check("role", MembershipRole), name="membership_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "account"], name="membership_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"account_id": self.account_id}
+
+
+class AccountUserObjectPermission(UserObjectPermissionBase):
+    """django-guardian's direct foreign-key permission model (users)."""
+
+    content_object = models.ForeignKey(Account, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("account permission (user)")
+        verbose_name_plural = _("account permissions (users)")
+
+
+class AccountGroupObjectPermission(GroupObjectPermissionBase):
+    """django-guardian's direct foreign-key permission model (groups); grants go to groups."""
+
+    content_object = models.ForeignKey(Account, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("account permission (group)")
+        verbose_name_plural = _("account permissions (groups)")
+
+
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def with_phone(self, phone: str) -> ContactQuerySet:
+        field = Contact._meta.get_field("phone_index")
+        assert isinstance(field, BlindIndexField)
+        return self.filter(phone_index=field.compute(phone))
+
+    def with_email(self, email: str) -> ContactQuerySet:
+        field = Contact._meta.get_field("email_index")
+        assert isinstance(field, BlindIndexField)
+        return self.filter(email_index=field.compute(email))
+
+
+class Contact(models.Model):
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("account")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    title = models.CharField(_("title"), max_length=120, blank=True)
+    seniority = models.CharField(
+        _("seniority"), max_length=20, choices=Seniority.choices, default=Seniority.SENIOR
+    )
+    influence = models.CharField(
+        _("influence"), max_length=20, choices=Influence.choices, default=Influence.INFLUENCER
+    )
+    attitude = models.CharField(
+        _("attitude towards us"), max_length=20, choices=Attitude.choices, default=Attitude.NEUTRAL
+    )
+    channel_preferences = models.JSONField(
+        _("preferred channels"),
+        default=list,
+        blank=True,
+        help_text=_("Channels this contact prefers, most preferred first."),
+    )
+    # Personal information (PIPL): encrypted at rest, found by exact match through the index.
+    phone = EncryptedTextField(_("phone"), blank=True)
+    phone_index = BlindIndexField(source="phone", normalizer="normalize_phone")
+    email = EncryptedTextField(_("e-mail"), blank=True)
+    email_index = BlindIndexField(source="email", normalizer="normalize_email")
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["account", "name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_choices_check("seniority", Seniority), name="contact_seniority_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("influence", Influence), name="contact_influence_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("attitude", Attitude), name="contact_attitude_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"account_id": self.account_id}
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_email(self) -> str:
+        return mask_email(self.email)
+
+    @property
+    def channel_preference_labels(self) -> list[str]:
+        labels = dict(ContactChannel.choices)
+        return [str(labels.get(code, code)) for code in self.channel_preferences]
+
+    def clean(self) -> None:
+        unknown = set(self.channel_preferences or []) - set(ContactChannel.values)
+        if unknown:
+            raise ValidationError(
+                {"channel_preferences": _("Unknown channel: %(c)s") % {"c": ", ".join(unknown)}}
+            )
+
+
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def exposure_by_currency(self) -> list[dict[str, Any]]:
+        """Totals per currency: amounts in different currencies are never added together."""
+        return list(
+            self.order_by()
+            .values("currency")
+            .annotate(
+                total_cost=models.Sum("total_cost"),
+                commitment=models.Sum("commitment"),
+                outstanding=models.Sum("outstanding"),
+                projects=models.Count("pk"),
+            )
+            .order_by("currency")
+        )
+
+
+_money = {"max_digits": 18, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+
+
+class Project(models.Model):
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="projects", verbose_name=_("account")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY
+    )
+    total_cost = models.DecimalField(_("total project cost"), **_money)
+    commitment = models.DecimalField(_("our commitment"), **_money)
+    outstanding = models.DecimalField(_("outstanding exposure"), default=Decimal("0"), **_money)
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=ProjectStage.choices, default=ProjectStage.ORIGINATION
+    )
+    financial_close_date = models.DateField(_("financial close"), null=True, blank=True)
+    planned_cod = models.DateField(_("planned commercial operation"), null=True, blank=True)
+    forecast_cod = models.DateField(_("forecast commercial operation"), null=True, blank=True)
+    equator_category = models.CharField(
+        _("Equator Principles category"),
+        max_length=1,
+        choices=EquatorCategory.choices,
+        blank=True,
+    )
+    is_green = models.BooleanField(_("green finance"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        ordering = ["account", "name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_cost__gte=0) & Q(commitment__gte=0) & Q(outstanding__gte=0),
+                name="project_amounts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(commitment__lte=models.F("total_cost")),
+                name="project_commitment_within_cost",
+            ),
+            models.CheckConstraint(
+                condition=Q(outstanding__lte=models.F("commitment")),
+                name="project_outstanding_within_commitment",
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("sector", Sector), name="project_sector_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("region", Region), name="project_region_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("stage", ProjectStage), name="project_stage_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("currency", Currency), name="project_currency_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("equator_category", EquatorCategory, blank=True),
+                name="project_equator_category_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"account_id": self.account_id}
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        if None not in (self.commitment, self.total_cost) and self.commitment > self.total_cost:
+            errors["commitment"] = _("Our commitment cannot exceed the total project cost.")
+        if None not in (self.outstanding, self.commitment) and self.outstanding > self.commitment:
+            errors["outstanding"] = _("Outstanding exposure cannot exceed our commitment.")
+        if (
+            self.planned_cod
+            and self.financial_close_date
+            and self.planned_cod < self.financial_close_date
+        ):
+            errors["planned_cod"] = _(
+                "Commercial operation cannot be planned before financial close."
+            )
+        if errors:
+            raise ValidationError(errors)

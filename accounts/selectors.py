@@ -1,0 +1,101 @@
+"""The one door to accounts: every view, export, search and figure reads through here.
+
+Visibility is default-deny and a plain indexed queryset:
+- the owner RM, and users on the account team (AccountMembership);
+- the lead of the account's team;
+- executives, risk officers, compliance and administrators (all accounts);
+- groups granted ``view_account``/``change_account`` on the account (django-guardian).
+
+Writing is narrower: owner, account team, team lead, administrators, and groups
+granted ``change_account``. Executives, risk and compliance read only.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from kam.models import User
+from kam.roles import Role
+
+from .models import (
+    Account,
+    AccountGroupObjectPermission,
+    AccountMembership,
+    Contact,
+    Project,
+)
+
+
+def _group_grant(user: User, codenames: tuple[str, ...]) -> Exists:
+    return Exists(
+        AccountGroupObjectPermission.objects.filter(
+            content_object=OuterRef("pk"),
+            group__user=user,
+            permission__codename__in=codenames,
+        )
+    )
+
+
+def _team_scope(user: User) -> Q:
+    return (
+        Q(owner=user)
+        | Q(team__lead=user)
+        | Exists(AccountMembership.objects.filter(account=OuterRef("pk"), user=user))
+    )
+
+
+def account_list_for_user(*, user: User, write: bool = False) -> QuerySet[Account]:
+    """The accounts ``user`` may see (or, with ``write``, change)."""
+    if not user.is_authenticated or not user.is_active:
+        return Account.objects.none()
+    if user.is_portal_admin:
+        return Account.objects.all()
+    if not write and user.reads_all_accounts:
+        return Account.objects.all()
+    codenames = ("change_account",) if write else ("view_account", "change_account")
+    return Account.objects.filter(_team_scope(user) | _group_grant(user, codenames))
+
+
+def account_get_for_user(*, user: User, pk: int | str, write: bool = False) -> Account:
+    """One account: 404 when ``user`` may not see it, 403 when they may see but not change it."""
+    try:
+        account = account_list_for_user(user=user).select_related("owner", "team").get(pk=pk)
+    except (Account.DoesNotExist, ValueError) as exc:
+        raise Http404("No such account.") from exc
+    if write and not account_is_writable(user=user, account=account):
+        raise PermissionDenied("This account is read-only for you.")
+    return account
+
+
+def account_is_writable(*, user: User, account: Account) -> bool:
+    if user.is_portal_admin:
+        return True
+    if account.owner_id == user.pk or (account.team and account.team.lead_id == user.pk):
+        return True
+    return account_list_for_user(user=user, write=True).filter(pk=account.pk).exists()
+
+
+def contact_get_for_account(*, account: Account, pk: int | str) -> Contact:
+    """A contact of an account already fetched through ``account_get_for_user``."""
+    try:
+        return Contact.objects.get(account=account, pk=pk)
+    except (Contact.DoesNotExist, ValueError) as exc:
+        raise Http404("No such contact.") from exc
+
+
+def project_get_for_account(*, account: Account, pk: int | str) -> Project:
+    try:
+        return Project.objects.get(account=account, pk=pk)
+    except (Project.DoesNotExist, ValueError) as exc:
+        raise Http404("No such project.") from exc
+
+
+def owner_choices_for_user(*, user: User) -> QuerySet[User]:
+    """Who ``user`` may make an account's owner: any RM for administrators; otherwise
+    themselves and the RMs of the teams they lead."""
+    qs = User.objects.filter(is_active=True, groups__name__in=[Role.RM, Role.TEAM_LEAD]).distinct()
+    if not user.is_portal_admin:
+        qs = qs.filter(Q(pk=user.pk) | Q(team__lead=user))
+    return qs.order_by("username")

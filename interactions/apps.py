@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InteractionsConfig(AppConfig):
+    name = "interactions"
+    verbose_name = _("Interactions")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,13 @@
+"""Test settings: the same stack as dev, with fast hashing and fixed keys."""
+
+from .dev import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+FIELD_ENCRYPTION_KEYS = [
+    "dGVzdC1vbmx5LWZpZWxkLWtleS0xMTExMTExMTExMTE=",
+]
+BLIND_INDEX_KEY = "test-only-blind-index-key"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = False
+AXES_ENABLED = True
