@@ -5,6 +5,7 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from stdnum.cn import uscc
 
 from kam.models import User
 
@@ -22,6 +23,8 @@ class _CrispyMixin:
 
 
 class AccountForm(_CrispyMixin, forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Account
         fields = [
@@ -50,7 +53,7 @@ class AccountForm(_CrispyMixin, forms.ModelForm):
             owner_field.initial = user.pk
 
     def clean_uscc(self) -> str | None:
-        value = (self.cleaned_data.get("uscc") or "").strip().upper()
+        value = uscc.compact(self.cleaned_data.get("uscc") or "").upper()
         return value or None
 
 

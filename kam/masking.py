@@ -2,12 +2,14 @@
 
 import re
 
+from .crypto import normalize_phone
+
 
 def mask_phone(value: str | None) -> str:
     """13812341234 -> 138****1234; short numbers keep only their last two digits."""
     if not value:
         return ""
-    digits = re.sub(r"\D", "", value)
+    digits = re.sub(r"\D", "", normalize_phone(value))
     if len(digits) >= 7:
         return f"{digits[:3]}****{digits[-4:]}"
     return "*" * max(len(digits) - 2, 1) + digits[-2:]

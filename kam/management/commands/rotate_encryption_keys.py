@@ -1,0 +1,69 @@
+"""Re-encrypt every encrypted column under the newest key of FIELD_ENCRYPTION_KEYS.
+
+Rotation: put a new key first in FIELD_ENCRYPTION_KEYS (keep the old ones after it),
+run this command, then remove the old keys. Safe to re-run; works in batches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, models, transaction
+
+from kam import crypto
+from kam.fields import EncryptedTextField
+
+
+def encrypted_columns() -> list[tuple[type[models.Model], list[str]]]:
+    found = []
+    for model in apps.get_models():
+        columns = [
+            f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)
+        ]
+        if columns:
+            found.append((model, columns))
+    return found
+
+
+def rotate_model(model: type[models.Model], columns: list[str], batch_size: int) -> int:
+    """Rotate the tokens of ``columns`` in ``model``'s table; returns the rows rewritten."""
+    qn = connection.ops.quote_name
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    cols = ", ".join(qn(c) for c in columns)
+    assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
+    rewritten, last_pk = 0, None
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            where = f"WHERE {pk} > %s " if last_pk is not None else ""
+            params = [last_pk] if last_pk is not None else []
+            cursor.execute(
+                f"SELECT {pk}, {cols} FROM {table} {where}ORDER BY {pk} LIMIT %s",  # noqa: S608
+                [*params, batch_size],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return rewritten
+            updates = [[*(crypto.rotate(v) if v else v for v in row[1:]), row[0]] for row in rows]
+            cursor.executemany(
+                f"UPDATE {table} SET {assignments} WHERE {pk} = %s",  # noqa: S608
+                updates,
+            )
+            rewritten += len(rows)
+            last_pk = rows[-1][0]
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt all personal data under the newest key in FIELD_ENCRYPTION_KEYS."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch-size", type=int, default=1000)
+
+    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
+        for model, columns in encrypted_columns():
+            count = rotate_model(model, columns, batch_size)
+            self.stdout.write(
+                f"{model._meta.label}: {count} rows re-encrypted ({', '.join(columns)})"
+            )
+        self.stdout.write(self.style.SUCCESS("All encrypted data is now under the newest key."))

@@ -1,0 +1,51 @@
+"""Pages issue a fixed number of queries whatever the size of the book."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import Cast
+from tests.factories import AccountFactory, ContactFactory, MembershipFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_BUDGET = 10
+DETAIL_BUDGET = 12
+HOME_BUDGET = 10
+
+
+@pytest.mark.parametrize("rows", [5, 500])
+@pytest.mark.parametrize("who", ["owner", "executive", "lead"])
+def test_account_list_query_budget(
+    client, django_assert_max_num_queries, cast: Cast, rows: int, who: str
+) -> None:  # type: ignore[no-untyped-def]
+    AccountFactory.create_batch(rows, owner=cast.owner)
+    client.force_login(getattr(cast, who))
+    with django_assert_max_num_queries(LIST_BUDGET):
+        response = client.get(reverse("accounts:list"), {"tier": ["standard"], "o": "-updated"})
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 25
+
+
+@pytest.mark.parametrize("rows", [5, 500])
+def test_account_detail_query_budget(
+    client, django_assert_max_num_queries, cast: Cast, rows: int
+) -> None:  # type: ignore[no-untyped-def]
+    ContactFactory.create_batch(rows, account=cast.account)
+    ProjectFactory.create_batch(rows, account=cast.account)
+    MembershipFactory.create_batch(3, account=cast.account)
+    client.force_login(cast.teammate)
+    with django_assert_max_num_queries(DETAIL_BUDGET):
+        response = client.get(reverse("accounts:detail", args=[cast.account.pk]))
+    assert response.status_code == 200
+    assert len(response.context["contacts"]) == rows
+
+
+@pytest.mark.parametrize("rows", [5, 500])
+def test_home_query_budget(client, django_assert_max_num_queries, cast: Cast, rows: int) -> None:  # type: ignore[no-untyped-def]
+    AccountFactory.create_batch(rows, owner=cast.owner)
+    client.force_login(cast.owner)
+    with django_assert_max_num_queries(HOME_BUDGET):
+        response = client.get(reverse("home"))
+    assert response.status_code == 200

@@ -1,0 +1,71 @@
+"""Shared fixtures. Every view test names the same cast: the account's owner RM, a teammate on
+the account team, the owner's team lead, a read-only executive, and an outsider RM of another
+team — and shows what each of them gets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Account
+from kam.models import Team, User
+from kam.roles import Role
+from tests.factories import AccountFactory, MembershipFactory, TeamFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In CI the suite must run on PostgreSQL and Redis; a missing service is a failure."""
+    if IN_CI and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise pytest.UsageError("CI=true but DATABASE_URL does not point at PostgreSQL.")
+    if IN_CI and not os.environ.get("REDIS_URL"):
+        raise pytest.UsageError("CI=true but REDIS_URL is not set.")
+
+
+@dataclass
+class Cast:
+    team: Team
+    other_team: Team
+    owner: User
+    teammate: User
+    lead: User
+    other_lead: User
+    outsider: User
+    executive: User
+    risk: User
+    compliance: User
+    admin: User
+    account: Account
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    team = TeamFactory(name="Energy")
+    other_team = TeamFactory(name="Transport")
+    lead = UserFactory(username="lead.zhao", team=team, roles=[Role.TEAM_LEAD])
+    other_lead = UserFactory(username="lead.huang", team=other_team, roles=[Role.TEAM_LEAD])
+    team.lead, other_team.lead = lead, other_lead
+    team.save()
+    other_team.save()
+    owner = UserFactory(username="rm.wang", team=team, roles=[Role.RM])
+    teammate = UserFactory(username="rm.li", team=other_team, roles=[Role.RM])
+    outsider = UserFactory(username="rm.zhang", team=other_team, roles=[Role.RM])
+    account = AccountFactory(owner=owner, legal_name_en="Sunrise Power Holdings")
+    MembershipFactory(account=account, user=teammate)
+    return Cast(
+        team=team,
+        other_team=other_team,
+        owner=owner,
+        teammate=teammate,
+        lead=lead,
+        other_lead=other_lead,
+        outsider=outsider,
+        executive=UserFactory(username="exec.chen", roles=[Role.EXECUTIVE]),
+        risk=UserFactory(username="risk.liu", roles=[Role.RISK]),
+        compliance=UserFactory(username="compliance.sun", roles=[Role.COMPLIANCE]),
+        admin=UserFactory(username="admin", roles=[Role.ADMIN], is_staff=True),
+        account=account,
+    )

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from typing import Any
+
+import factory
+from django.contrib.auth.models import Group
+from stdnum.cn import uscc
+
+from accounts.choices import Industry, Region, Sector
+from accounts.models import Account, AccountMembership, Contact, Project
+from kam.models import Team, User
+
+
+def make_uscc(seq: int) -> str:
+    """A valid Unified Social Credit Code built from a sequence number."""
+    body = f"91110000{seq:09d}"
+    return body + uscc.calc_check_digit(body)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password("pw-for-tests")
+
+    @factory.post_generation
+    def roles(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=extracted))
+            assert self.groups.count() == len(extracted), "unknown role"
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    legal_name_en = factory.Sequence(lambda n: f"Account {n:05d} Holdings Ltd")
+    legal_name_zh = factory.Sequence(lambda n: f"测试客户{n:05d}有限公司")
+    uscc = factory.Sequence(make_uscc)
+    industry = Industry.POWER
+    region = Region.EAST_CHINA
+    owner = factory.SubFactory(UserFactory)
+    team = factory.LazyAttribute(lambda o: o.owner.team)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccountMembership
+
+    account = factory.SubFactory(AccountFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"联系人{n}")
+    title = "CFO"
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+    email = factory.Sequence(lambda n: f"contact{n}@example.cn")
+    channel_preferences = factory.LazyFunction(lambda: ["meeting", "wechat"])
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Project {n}")
+    sector = Sector.RENEWABLES
+    region = Region.NORTHWEST_CHINA
+    total_cost = factory.LazyFunction(lambda: Decimal(random.randint(1000, 5000)) * 1_000_000)
+    commitment = factory.LazyAttribute(
+        lambda o: (o.total_cost * Decimal("0.6")).quantize(Decimal("1"))
+    )
+    outstanding = factory.LazyAttribute(
+        lambda o: (o.commitment * Decimal("0.5")).quantize(Decimal("1"))
+    )
