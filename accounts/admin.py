@@ -9,6 +9,7 @@ from .models import (
     AccountUserObjectPermission,
     Contact,
     Project,
+    TierPolicy,
 )
 
 
@@ -152,3 +153,9 @@ class AccountUserObjectPermissionAdmin(admin.ModelAdmin):
     list_select_related = ("content_object", "user", "permission")
     list_filter = ("permission",)
     autocomplete_fields = ("content_object", "user")
+
+
+@admin.register(TierPolicy)
+class TierPolicyAdmin(admin.ModelAdmin):
+    list_display = ("tier", "cadence_days", "requires_quarterly_review", "requires_account_plan")
+    list_editable = ("cadence_days", "requires_quarterly_review", "requires_account_plan")

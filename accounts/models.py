@@ -184,6 +184,37 @@ class Account(models.Model):
             self.uscc = None
 
 
+class TierPolicy(models.Model):
+    """What a tier promises and demands; read by cadence, reviews, account plans and SLAs."""
+
+    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, unique=True)
+    cadence_days = models.PositiveSmallIntegerField(
+        _("maximum days between interactions"),
+        validators=[MinValueValidator(1)],
+        help_text=_("A meaningful interaction is due at least this often."),
+    )
+    requires_quarterly_review = models.BooleanField(
+        _("requires a quarterly executive review"), default=False
+    )
+    requires_account_plan = models.BooleanField(_("requires an account plan"), default=False)
+
+    class Meta:
+        verbose_name = _("tier policy")
+        verbose_name_plural = _("tier policies")
+        ordering = ["cadence_days"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_choices_check("tier", Tier), name="tierpolicy_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence_days__gte=1), name="tierpolicy_cadence_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_tier_display())
+
+
 class AccountMembership(models.Model):
     """A user on an account's team (besides the owner): they see and work the account."""
 
