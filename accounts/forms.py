@@ -54,6 +54,12 @@ class AccountForm(_CrispyMixin, forms.ModelForm):
 
     def clean_uscc(self) -> str | None:
         value = uscc.compact(self.cleaned_data.get("uscc") or "").upper()
+        # The conditional unique constraint reports a form-wide error; say it on the field.
+        if value and Account.objects.filter(uscc=value).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(
+                _("An account with this Unified Social Credit Code already exists."),
+                code="unique",
+            )
         return value or None
 
 

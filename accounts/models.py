@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
 from kam.fields import BlindIndexField, EncryptedTextField
@@ -48,10 +49,17 @@ def validate_uscc(value: str) -> None:
     try:
         uscc.validate(value)
     except StdnumError as exc:
+        # python-stdnum's reasons are English only; say the same in the user's language.
+        if isinstance(exc, InvalidLength):
+            reason = _("it must have 18 characters")
+        elif isinstance(exc, InvalidChecksum):
+            reason = _("the check character does not match")
+        else:
+            reason = _("it contains characters that are not allowed")
         raise ValidationError(
             _("Enter a valid 18-character Unified Social Credit Code (%(reason)s)."),
             code="invalid_uscc",
-            params={"reason": exc.message},
+            params={"reason": reason},
         ) from exc
 
 

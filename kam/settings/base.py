@@ -161,6 +161,8 @@ TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 DEFAULT_CURRENCY = "CNY"
+# Banks in China group amounts by thousands (1,250,000.00); Django's zh_Hans default does not.
+FORMAT_MODULE_PATH = ["kam.formats"]
 
 # ---------------------------------------------------------------- static files
 STATIC_URL = "/static/"

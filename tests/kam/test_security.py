@@ -56,9 +56,10 @@ def test_production_settings_refuse_to_start_without_secrets() -> None:
 def test_login_is_throttled_after_repeated_failures(client, settings) -> None:  # type: ignore[no-untyped-def]
     UserFactory(username="rm.wang", password="right-password-123")
     url = reverse("login")
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         response = client.post(url, {"username": "rm.wang", "password": "wrong"})
         assert response.status_code == 200
+    assert client.post(url, {"username": "rm.wang", "password": "wrong"}).status_code == 429
     locked = client.post(url, {"username": "rm.wang", "password": "right-password-123"})
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
