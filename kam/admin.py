@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AccessLog, Heartbeat, Team, User
+from .models import AccessLog, Heartbeat, Notification, Team, User
 
 
 @admin.register(User)
@@ -81,3 +81,12 @@ class AccessLogAdmin(admin.ModelAdmin):
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "last_seen", "count")
     readonly_fields = ("name", "last_seen", "count")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "level", "title", "read_at", "emailed_at")
+    list_filter = ("level", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "title", "key")
+    raw_id_fields = ("user",)

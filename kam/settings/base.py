@@ -190,6 +190,8 @@ AUDITLOG_MASK_CALLABLE = "kam.masking.mask_value"
 # ---------------------------------------------------------------- e-mail
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="kam-portal@localhost")
+# Links in e-mails point here.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 
