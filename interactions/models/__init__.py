@@ -1,5 +1,26 @@
 """Interactions app models, one module per area:
 
 - ``interactions``: channels, interactions, follow-up actions, strategic reviews, reminders
-- ``service``: SLA policies, service requests, their events and breaches
+  (issue 4)
+- ``service``: SLA policies, service requests, their events and breaches (issue 5)
 """
+
+from .interactions import (
+    AccountContactStats,
+    AccountSponsor,
+    Channel,
+    FollowUp,
+    Interaction,
+    ReviewReminder,
+    StrategicReview,
+)
+
+__all__ = [
+    "AccountContactStats",
+    "AccountSponsor",
+    "Channel",
+    "FollowUp",
+    "Interaction",
+    "ReviewReminder",
+    "StrategicReview",
+]
