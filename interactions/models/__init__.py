@@ -14,6 +14,15 @@ from .interactions import (
     ReviewReminder,
     StrategicReview,
 )
+from .service import (
+    BreachKind,
+    Priority,
+    RequestState,
+    ServiceRequest,
+    ServiceRequestEvent,
+    SlaBreach,
+    SlaPolicy,
+)
 
 __all__ = [
     "AccountContactStats",
@@ -23,4 +32,12 @@ __all__ = [
     "Interaction",
     "ReviewReminder",
     "StrategicReview",
+    # service (issue 5)
+    "BreachKind",
+    "Priority",
+    "RequestState",
+    "ServiceRequest",
+    "ServiceRequestEvent",
+    "SlaBreach",
+    "SlaPolicy",
 ]

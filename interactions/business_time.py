@@ -1,0 +1,201 @@
+"""Business time on mainland China's working calendar.
+
+Which days are working days comes from the ``chinesecalendar`` package: weekends, the public
+holidays and the official adjusted working days (调休) as the State Council publishes them
+each year. The package covers the years it knows and raises ``NotImplementedError`` for the
+others; we turn that into :class:`CalendarUnavailable` with a message that says what to do —
+an SLA clock never guesses that an unknown day is a working day.
+
+A business day is one window per working day (e.g. 09:00–18:00 Asia/Shanghai). The engine
+adds business time to an instant and measures the business time between two instants,
+optionally leaving out paused intervals (a request waiting on the client).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from django.utils.translation import gettext
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ZERO = dt.timedelta(0)
+ONE_DAY = dt.timedelta(days=1)
+# A deadline further away than this means something is wrong (a target of years).
+MAX_SEARCH_DAYS = 800
+
+
+def _package_version() -> str:
+    try:
+        return version("chinesecalendar")
+    except PackageNotFoundError:  # pragma: no cover - installed from a checkout
+        return "?"
+
+
+class CalendarUnavailable(RuntimeError):
+    """The working calendar of a year is not known (yet) to the calendar package."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        super().__init__(
+            gettext(
+                "The mainland-China working calendar for %(year)s is not available "
+                "(chinesecalendar %(version)s does not know that year), so SLA business time "
+                "cannot be computed. Upgrade the chinesecalendar package once the State "
+                "Council has published the %(year)s holiday arrangement."
+            )
+            % {"year": year, "version": _package_version()}
+        )
+
+
+@lru_cache(maxsize=4096)
+def is_workday(day: dt.date) -> bool:
+    """Whether ``day`` is a working day in mainland China (adjusted working days included)."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError as exc:
+        raise CalendarUnavailable(day.year) from exc
+
+
+def calendar_covers(day: dt.date) -> bool:
+    try:
+        is_workday(day)
+    except CalendarUnavailable:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessHours:
+    """One working window per working day, in a time zone."""
+
+    start: dt.time = dt.time(9)
+    end: dt.time = dt.time(18)
+    tz: ZoneInfo = SHANGHAI
+
+    def __post_init__(self) -> None:
+        if self.start >= self.end:
+            raise ValueError("the business day must end after it starts")
+
+    @property
+    def day_length(self) -> dt.timedelta:
+        return dt.datetime.combine(dt.date.min, self.end) - dt.datetime.combine(
+            dt.date.min, self.start
+        )
+
+    def window(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        """The working window of ``day``, or None when it is not a working day."""
+        if not is_workday(day):
+            return None
+        return (
+            dt.datetime.combine(day, self.start, tzinfo=self.tz),
+            dt.datetime.combine(day, self.end, tzinfo=self.tz),
+        )
+
+
+DEFAULT_HOURS = BusinessHours()
+
+
+def _local(moment: dt.datetime, hours: BusinessHours) -> dt.datetime:
+    if moment.tzinfo is None:
+        raise ValueError("business time needs time-zone-aware datetimes")
+    return moment.astimezone(hours.tz)
+
+
+def add_business_time(
+    start: dt.datetime, amount: dt.timedelta, *, hours: BusinessHours = DEFAULT_HOURS
+) -> dt.datetime:
+    """The instant ``amount`` of business time after ``start``.
+
+    Starting outside the window counts from the next window's opening; a deadline that uses
+    up a window exactly lands on that window's close (18:00), not on the next morning.
+    """
+    if amount < ZERO:
+        raise ValueError("cannot add negative business time")
+    current = _local(start, hours)
+    if amount == ZERO:
+        return current
+    remaining = amount
+    day = current.date()
+    for _ in range(MAX_SEARCH_DAYS):
+        window = hours.window(day)
+        if window is not None:
+            opens, closes = window
+            begin = max(current, opens)
+            if begin < closes:
+                available = closes - begin
+                if remaining <= available:
+                    return begin + remaining
+                remaining -= available
+        day += ONE_DAY
+    raise ValueError(f"no deadline within {MAX_SEARCH_DAYS} days of {start.isoformat()}")
+
+
+def business_time_between(
+    start: dt.datetime, end: dt.datetime, *, hours: BusinessHours = DEFAULT_HOURS
+) -> dt.timedelta:
+    """Business time from ``start`` to ``end``; zero when ``end`` is not after ``start``."""
+    begin, finish = _local(start, hours), _local(end, hours)
+    if finish <= begin:
+        return ZERO
+    total = ZERO
+    day = begin.date()
+    last = finish.date()
+    while day <= last:
+        window = hours.window(day)
+        if window is not None:
+            lo, hi = max(begin, window[0]), min(finish, window[1])
+            if hi > lo:
+                total += hi - lo
+        day += ONE_DAY
+    return total
+
+
+def business_time_between_excluding(
+    start: dt.datetime,
+    end: dt.datetime,
+    pauses: Iterable[tuple[dt.datetime, dt.datetime]],
+    *,
+    hours: BusinessHours = DEFAULT_HOURS,
+) -> dt.timedelta:
+    """Business time from ``start`` to ``end`` with the paused intervals left out.
+
+    Pauses may overlap each other or stick out of [start, end]; each business second is
+    left out once.
+    """
+    clipped = sorted(
+        (max(p_start, start), min(p_end, end)) for p_start, p_end in pauses if p_end > p_start
+    )
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for p_start, p_end in clipped:
+        if p_end <= p_start:
+            continue
+        if merged and p_start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], p_end))
+        else:
+            merged.append((p_start, p_end))
+    total = business_time_between(start, end, hours=hours)
+    for p_start, p_end in merged:
+        total -= business_time_between(p_start, p_end, hours=hours)
+    return total
+
+
+def format_business_duration(amount: dt.timedelta, *, hours: BusinessHours = DEFAULT_HOURS) -> str:
+    """``1d 3h 20m`` style, in business days of ``hours``' length (for clocks and reports)."""
+    minutes = int(abs(amount).total_seconds() // 60)
+    day_minutes = int(hours.day_length.total_seconds() // 60)
+    days, rest = divmod(minutes, day_minutes)
+    hrs, mins = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(gettext("%(n)sd") % {"n": days})
+    if hrs:
+        parts.append(gettext("%(n)sh") % {"n": hrs})
+    if mins or not parts:
+        parts.append(gettext("%(n)sm") % {"n": mins})
+    return " ".join(parts)
