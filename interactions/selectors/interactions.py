@@ -1,0 +1,275 @@
+"""Reads of interactions, cadence, contact coverage and follow-ups (issue 4).
+
+Everything starts from accounts.selectors (the one door). Confidential interactions are
+visible only to the account team — the owner, users on the account team and the team lead —
+and never to the all-accounts readers (executives, risk, compliance) nor in exports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.choices import AccountStatus, Seniority
+from accounts.models import Account, AccountMembership, Contact, TierPolicy
+from accounts.selectors import account_list_for_user
+from kam.models import Notification, User
+
+from ..models import AccountContactStats, Channel, FollowUp, Interaction
+from ..quarters import today
+from .reviews import can_see_coverage, reviews_upcoming_for_user
+
+SENIOR_LEVELS = (Seniority.BOARD, Seniority.C_LEVEL, Seniority.SENIOR)
+COVERAGE_DAYS = 90
+HOME_ROWS = 10
+
+
+# ---------------------------------------------------------------- the account team
+
+
+def account_team_q(user: User, prefix: str = "") -> Q:
+    """Accounts (reached through ``prefix``) on whose team ``user`` is: owner, member, lead."""
+    return (
+        Q(**{f"{prefix}owner": user})
+        | Q(**{f"{prefix}team__lead": user})
+        | Q(
+            Exists(
+                AccountMembership.objects.filter(
+                    account=OuterRef(f"{prefix}pk" if prefix else "pk"), user=user
+                )
+            )
+        )
+    )
+
+
+def is_account_team(*, user: User, account: Account) -> bool:
+    """Whether ``user`` is on the team of an account already fetched through the one door."""
+    if not user.is_authenticated:
+        return False
+    if account.owner_id == user.pk:
+        return True
+    if account.team_id is not None and account.team is not None and account.team.lead_id == user.pk:
+        return True
+    return AccountMembership.objects.filter(account=account, user=user).exists()
+
+
+# ---------------------------------------------------------------- interactions
+
+
+def _confidential_filter(user: User) -> Q:
+    return Q(is_confidential=False) | account_team_q(user, prefix="account__")
+
+
+def interaction_list_for_user(*, user: User) -> QuerySet[Interaction]:
+    """Every interaction ``user`` may read, across accounts."""
+    return Interaction.objects.filter(account__in=account_list_for_user(user=user)).filter(
+        _confidential_filter(user)
+    )
+
+
+def interaction_list_for_export(*, user: User) -> QuerySet[Interaction]:
+    """What an export may contain: visible interactions, never the confidential ones."""
+    return Interaction.objects.filter(
+        account__in=account_list_for_user(user=user), is_confidential=False
+    )
+
+
+def interaction_timeline(*, user: User, account: Account, on_team: bool) -> QuerySet[Interaction]:
+    """The relationship timeline of one account, newest first, ready to paginate.
+
+    ``on_team`` comes from ``is_account_team`` (asked once per page). Participants, contacts
+    and follow-ups are prefetched per page, so a page costs the same whatever the history."""
+    qs = Interaction.objects.filter(account=account)
+    if not on_team:
+        qs = qs.filter(is_confidential=False)
+    return (
+        qs.select_related("channel", "created_by")
+        .prefetch_related(
+            Prefetch("internal_participants", queryset=User.objects.order_by("username")),
+            Prefetch("contacts", queryset=Contact.objects.order_by("name")),
+            Prefetch("follow_ups", queryset=FollowUp.objects.select_related("owner")),
+        )
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def interaction_get_for_user(
+    *, user: User, account: Account, pk: int | str, on_team: bool
+) -> Interaction:
+    """One interaction of an account fetched through the one door; 404 when confidential
+    and ``user`` is not on the account team."""
+    try:
+        return interaction_timeline(user=user, account=account, on_team=on_team).get(pk=pk)
+    except (Interaction.DoesNotExist, ValueError) as exc:
+        raise Http404("No such interaction.") from exc
+
+
+def channel_choices() -> QuerySet[Channel]:
+    return Channel.objects.filter(is_active=True).order_by("sort_order", "name")
+
+
+def contacts_with_preferences(*, account: Account) -> list[dict[str, Any]]:
+    """The account's contacts with their preferred channels as Channel rows, for logging."""
+    channels = {c.code: c for c in Channel.objects.all()}
+    rows = []
+    for contact in account.contacts.order_by("name"):
+        preferred = [channels[code] for code in contact.channel_preferences if code in channels]
+        rows.append({"contact": contact, "channels": preferred})
+    return rows
+
+
+# ---------------------------------------------------------------- cadence
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """An account's contact rhythm against its tier's target."""
+
+    cadence_days: int | None
+    last_interaction_at: dt.datetime | None
+    last_meaningful_at: dt.datetime | None
+    next_due: dt.date | None
+    today: dt.date
+
+    @property
+    def days_since(self) -> int | None:
+        if self.last_meaningful_at is None:
+            return None
+        return (self.today - timezone.localdate(self.last_meaningful_at)).days
+
+    @property
+    def days_overdue(self) -> int:
+        if self.next_due is None:
+            return 0
+        return max(0, (self.today - self.next_due).days)
+
+    @property
+    def status(self) -> str:
+        """``none`` (no target), ``never`` (no contact yet), ``overdue``, ``due_soon`` or ``ok``."""
+        if self.cadence_days is None:
+            return "none"
+        if self.last_meaningful_at is None:
+            return "never"
+        assert self.next_due is not None
+        if self.next_due < self.today:
+            return "overdue"
+        if (self.next_due - self.today).days <= min(7, self.cadence_days // 2):
+            return "due_soon"
+        return "ok"
+
+
+def tier_cadence_days() -> dict[str, int]:
+    return dict(TierPolicy.objects.values_list("tier", "cadence_days"))
+
+
+def cadence_for_account(*, account: Account, cadence_days: int | None = None) -> Cadence:
+    if cadence_days is None:
+        cadence_days = tier_cadence_days().get(account.tier)
+    stats = AccountContactStats.objects.filter(account=account).first()
+    last = stats.last_meaningful_at if stats else None
+    next_due = (
+        timezone.localdate(last) + dt.timedelta(days=cadence_days)
+        if last and cadence_days
+        else None
+    )
+    return Cadence(
+        cadence_days=cadence_days,
+        last_interaction_at=stats.last_interaction_at if stats else None,
+        last_meaningful_at=last,
+        next_due=next_due,
+        today=today(),
+    )
+
+
+def cadence_overdue_q(*, cadence: dict[str, int], now: dt.datetime | None = None) -> Q:
+    """Accounts whose last meaningful interaction is older than their tier allows (or who
+    were never contacted): one OR per tier, so the whole book is one indexed query."""
+    now = now or timezone.now()
+    condition = Q(pk__in=[])
+    for tier, days in cadence.items():
+        condition |= Q(tier=tier) & (
+            Q(contact_stats__last_meaningful_at__isnull=True)
+            | Q(contact_stats__last_meaningful_at__lt=now - dt.timedelta(days=days))
+        )
+    return condition
+
+
+def accounts_cadence_overdue(*, user: User, owned_only: bool = True) -> QuerySet[Account]:
+    """Active accounts of ``user`` that are due a meaningful contact, longest waiting first."""
+    qs = account_list_for_user(user=user)
+    if owned_only:
+        qs = qs.filter(owner=user)
+    return (
+        qs.exclude(status__in=[AccountStatus.EXITED])
+        .filter(cadence_overdue_q(cadence=tier_cadence_days()))
+        .select_related("contact_stats")
+        .order_by("contact_stats__last_meaningful_at", "pk")
+    )
+
+
+# ---------------------------------------------------------------- contact coverage
+
+
+def senior_contacts_not_met(*, account: Account, days: int = COVERAGE_DAYS) -> list[Contact]:
+    """Senior contacts (board, C-level, senior) with no meaningful interaction in ``days``;
+    each carries ``last_met`` (None when never met). Multi-threading: who are we missing?"""
+    since = timezone.now() - dt.timedelta(days=days)
+    contacts = (
+        Contact.objects.filter(account=account, seniority__in=SENIOR_LEVELS)
+        .annotate(
+            last_met=Max(
+                "interactions__occurred_at",
+                filter=Q(interactions__channel__counts_for_cadence=True),
+            )
+        )
+        .filter(Q(last_met__isnull=True) | Q(last_met__lt=since))
+        .order_by("last_met", "name")
+    )
+    return list(contacts)
+
+
+# ---------------------------------------------------------------- follow-ups and home
+
+
+def follow_ups_open_for_user(*, user: User) -> QuerySet[FollowUp]:
+    """Open actions owned by ``user`` on accounts they may see, earliest due first."""
+    return (
+        FollowUp.objects.filter(
+            owner=user, done_at__isnull=True, account__in=account_list_for_user(user=user)
+        )
+        .select_related("account", "interaction", "review")
+        .order_by("due_date", "pk")
+    )
+
+
+def home_relationship(*, user: User) -> dict[str, Any]:
+    """The RM home's relationship sections: overdue cadence, follow-ups due, unread
+    notifications. A fixed handful of queries, however large the book."""
+    horizon = today() + dt.timedelta(days=7)
+    overdue = list(accounts_cadence_overdue(user=user)[: HOME_ROWS + 1])
+    follow_ups = list(
+        follow_ups_open_for_user(user=user).filter(due_date__lte=horizon)[: HOME_ROWS + 1]
+    )
+    reviews = list(reviews_upcoming_for_user(user=user)[: HOME_ROWS + 1])
+    notifications = list(
+        Notification.objects.filter(user=user, read_at__isnull=True).order_by("-created_at", "-pk")[
+            : HOME_ROWS + 1
+        ]
+    )
+    return {
+        "cadence_overdue": overdue[:HOME_ROWS],
+        "cadence_overdue_more": len(overdue) > HOME_ROWS,
+        "follow_ups_due": follow_ups[:HOME_ROWS],
+        "follow_ups_more": len(follow_ups) > HOME_ROWS,
+        "reviews_upcoming": reviews[:HOME_ROWS],
+        "reviews_more": len(reviews) > HOME_ROWS,
+        "notifications": notifications[:HOME_ROWS],
+        "notifications_more": len(notifications) > HOME_ROWS,
+        "today": today(),
+        "can_see_coverage": can_see_coverage(user),
+    }

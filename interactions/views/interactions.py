@@ -1,0 +1,205 @@
+"""Relationship timeline, logging interactions, follow-up actions (issue 4).
+
+Every view reaches the account through accounts.selectors (404 when not yours, 403 when you
+may only read); confidential interactions are shown to the account team only."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import TierPolicy
+from accounts.selectors import account_get_for_user, account_is_writable
+from kam.models import User
+from kam.services import notification_mark_read
+
+from ..forms.interactions import (
+    InteractionForm,
+    follow_up_data,
+    follow_up_formset,
+)
+from ..models import FollowUp
+from ..quarters import Quarter, today
+from ..selectors import interactions as selectors
+from ..selectors.reviews import quarter_status_for_account
+from ..services import interactions as services
+
+PAGE_SIZE = 20
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _apply_form_errors(form: InteractionForm, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+def timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The account's relationship timeline across channels, newest first, with cadence
+    against the tier's target and the senior contacts not met lately."""
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=pk)
+    on_team = selectors.is_account_team(user=user, account=account)
+    interactions = selectors.interaction_timeline(user=user, account=account, on_team=on_team)
+    page = Paginator(interactions, PAGE_SIZE).get_page(request.GET.get("page"))
+    policy = TierPolicy.objects.filter(tier=account.tier).first()
+    return render(
+        request,
+        "interactions/timeline.html",
+        {
+            "account": account,
+            "page": page,
+            "cadence": selectors.cadence_for_account(
+                account=account, cadence_days=policy.cadence_days if policy else None
+            ),
+            "not_met": selectors.senior_contacts_not_met(account=account),
+            "coverage_days": selectors.COVERAGE_DAYS,
+            "review_status": quarter_status_for_account(
+                account=account, quarter=Quarter.current(), policy=policy
+            ),
+            "can_edit": account_is_writable(user=user, account=account),
+            "on_team": on_team,
+        },
+    )
+
+
+@login_required
+def interaction_detail(request: HttpRequest, pk: int, interaction_pk: int) -> HttpResponse:
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=pk)
+    on_team = selectors.is_account_team(user=user, account=account)
+    interaction = selectors.interaction_get_for_user(
+        user=user, account=account, pk=interaction_pk, on_team=on_team
+    )
+    return render(
+        request,
+        "interactions/interaction_detail.html",
+        {
+            "account": account,
+            "interaction": interaction,
+            "can_edit": account_is_writable(user=user, account=account),
+            "today": today(),
+        },
+    )
+
+
+def _form_page(
+    request: HttpRequest,
+    *,
+    account_pk: int,
+    interaction_pk: int | None,
+) -> HttpResponse:
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=account_pk, write=True)
+    interaction = None
+    if interaction_pk is not None:
+        on_team = selectors.is_account_team(user=user, account=account)
+        interaction = selectors.interaction_get_for_user(
+            user=user, account=account, pk=interaction_pk, on_team=on_team
+        )
+    data = request.POST if request.method == "POST" else None
+    initial = InteractionForm.initial_for(interaction) if interaction else None
+    form = InteractionForm(data, account=account, initial=initial)
+    formset = follow_up_formset(data, account=account)
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        fields = dict(form.cleaned_data)
+        fields["internal_participants"] = list(fields["internal_participants"])
+        fields["contacts"] = list(fields["contacts"])
+        try:
+            if interaction is None:
+                interaction = services.interaction_create(
+                    account=account, user=user, follow_ups=follow_up_data(formset), **fields
+                )
+                messages.success(request, _("Interaction logged."))
+            else:
+                services.interaction_update(
+                    interaction=interaction,
+                    user=user,
+                    follow_ups=follow_up_data(formset),
+                    **fields,
+                )
+                messages.success(request, _("Interaction saved."))
+        except ValidationError as exc:
+            _apply_form_errors(form, exc)
+        else:
+            return redirect("interactions:timeline", account.pk)
+    return render(
+        request,
+        "interactions/interaction_form.html",
+        {
+            "account": account,
+            "interaction": interaction,
+            "form": form,
+            "formset": formset,
+            "preferences": selectors.contacts_with_preferences(account=account),
+            "video_codes": [c.code for c in form.fields["channel"].queryset if c.is_video],  # type: ignore[attr-defined]
+        },
+    )
+
+
+@login_required
+def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
+    return _form_page(request, account_pk=pk, interaction_pk=None)
+
+
+@login_required
+def interaction_edit(request: HttpRequest, pk: int, interaction_pk: int) -> HttpResponse:
+    return _form_page(request, account_pk=pk, interaction_pk=interaction_pk)
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@login_required
+@require_POST
+def follow_up_toggle(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpResponse:
+    """Mark a follow-up action done (or open again). The owner of the action may do it as
+    well as anyone who may change the account."""
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=pk)
+    try:
+        follow_up = FollowUp.objects.select_related("interaction").get(
+            pk=follow_up_pk, account=account
+        )
+    except (FollowUp.DoesNotExist, ValueError) as exc:
+        raise Http404("No such action.") from exc
+    if (
+        follow_up.interaction is not None
+        and follow_up.interaction.is_confidential
+        and not selectors.is_account_team(user=user, account=account)
+    ):
+        raise Http404("No such action.")
+    if follow_up.owner_id != user.pk:
+        account_get_for_user(user=user, pk=pk, write=True)
+    if request.POST.get("done") == "0":
+        services.follow_up_reopen(follow_up=follow_up, user=user)
+        messages.info(request, _("Action reopened."))
+    else:
+        services.follow_up_complete(follow_up=follow_up, user=user)
+        messages.success(request, _("Action done."))
+    return redirect(_safe_next(request, account.get_absolute_url()))
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, notification_pk: int) -> HttpResponse:
+    notification_mark_read(user=_user(request), notification_id=notification_pk)
+    return redirect(_safe_next(request, "/"))

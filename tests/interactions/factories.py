@@ -1,0 +1,52 @@
+"""Factories for interactions and strategic reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from interactions.models import Channel, FollowUp, Interaction, StrategicReview
+from interactions.quarters import Quarter
+from tests.factories import AccountFactory, UserFactory
+
+
+def channel(code: str) -> Channel:
+    return Channel.objects.get(code=code)
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    """A raw row (no service): tests that need the stats kept call the service instead."""
+
+    class Meta:
+        model = Interaction
+
+    account = factory.SubFactory(AccountFactory)
+    channel = factory.LazyFunction(lambda: channel("meeting"))
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
+    subject = factory.Sequence(lambda n: f"Meeting {n}")
+    summary = "Discussed the refinancing."
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FollowUp
+
+    interaction = factory.SubFactory(InteractionFactory)
+    account = factory.LazyAttribute(lambda o: o.interaction.account)
+    description = factory.Sequence(lambda n: f"Send term sheet {n}")
+    owner = factory.SubFactory(UserFactory)
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=2))
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StrategicReview
+
+    account = factory.SubFactory(AccountFactory)
+    scheduled_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=5))
+    status = StrategicReview.Status.SCHEDULED
+    location = "Head office"
+    year = factory.LazyAttribute(lambda o: Quarter.of(o.scheduled_at).year)
+    quarter = factory.LazyAttribute(lambda o: Quarter.of(o.scheduled_at).quarter)
