@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from interactions.selectors.interactions import home_relationship
 from kam.models import User
 from kam.roles import Role
 
@@ -52,6 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "my_account_count": visible.filter(owner=user).count(),
             "by_tier": by_tier,
             "visible_count": sum(tier_counts.values()),
+            "relationship": home_relationship(user=user),
         },
     )
 

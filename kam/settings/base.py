@@ -8,6 +8,7 @@ server at all. With both set, the same code runs on PostgreSQL and Redis.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -237,6 +238,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kam.tasks.heartbeat",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Quarterly strategic review reminders (30/14/7 days before quarter end) and escalation of
+    # overdue reviews: daily, early morning Beijing time, before RMs start their day. Once per
+    # (account, quarter, stage) is enforced by a unique constraint, so a re-run is harmless.
+    "interactions-review-reminders": {
+        "task": "interactions.review_reminders_dispatch",
+        "schedule": crontab(hour=6, minute=15),
+        "options": {"expires": 6 * 60 * 60},
     },
 }
 

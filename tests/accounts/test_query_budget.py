@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 LIST_BUDGET = 10
 DETAIL_BUDGET = 12
-HOME_BUDGET = 10
+# + 5 for the relationship sections (interactions: tier policies, overdue cadence, follow-ups,
+# upcoming reviews, unread notifications).
+HOME_BUDGET = 10 + 5
 
 
 @pytest.mark.parametrize("rows", [5, 500])
