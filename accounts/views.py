@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from interactions.selectors.interactions import home_relationship
+from interactions.selectors.service import service_home_for_user
 from kam.models import User
 from kam.roles import Role
 
@@ -54,6 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "by_tier": by_tier,
             "visible_count": sum(tier_counts.values()),
             "relationship": home_relationship(user=user),
+            "service": service_home_for_user(user=user),
         },
     )
 

@@ -5,4 +5,4 @@ Django's autodiscovery imports this package, so every module is imported here.
 - ``service``: SLA policies and service requests (issue 5) — add ``from . import service``.
 """
 
-from . import interactions  # noqa: F401
+from . import interactions, service  # noqa: F401

@@ -133,7 +133,7 @@ def _metrics(now: dt.datetime) -> dict[str, Any]:
         "resolution_met": Count("pk", filter=Q(resolved_at__lte=F("resolution_due"))),
         "resolution_missed": Count("pk", filter=resolution_missed),
         "rated": Count("satisfaction"),
-        "satisfaction": Avg("satisfaction"),
+        "satisfaction_avg": Avg("satisfaction"),
     }
 
 
@@ -163,7 +163,7 @@ class AttainmentRow:
 
     @classmethod
     def from_values(cls, key: Any, label: str, values: dict[str, Any]) -> AttainmentRow:
-        satisfaction = values.get("satisfaction")
+        satisfaction = values.get("satisfaction_avg")
         return cls(
             key=key,
             label=label,

@@ -5,4 +5,4 @@ Celery's autodiscovery imports this package, so every module is imported here.
 - ``service``: SLA breach checks (issue 5) — add ``from . import service`` below.
 """
 
-from . import reviews  # noqa: F401
+from . import reviews, service  # noqa: F401

@@ -1,0 +1,36 @@
+"""SLA breach scan: a dispatcher (beat, every five minutes) lists the requests past due and not
+yet recorded — one query per kind on a partial index — and queues them in chunks; each chunk
+task records its breaches and notifies, and is safe to run again (issue 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import transaction
+
+from ..services.service import sla_breach_candidates, sla_breaches_record
+
+
+@shared_task(name="interactions.sla_breach_scan", ignore_result=False)
+def sla_breach_scan() -> dict[str, Any]:
+    """Queue the chunks of requests whose first-response or resolution clock ran out."""
+    chunks = sla_breach_candidates()
+    for kind, ids in chunks:
+        transaction.on_commit(lambda kind=kind, ids=ids: sla_breach_chunk.delay(kind, ids))
+    return {
+        "chunks": len(chunks),
+        "requests": sum(len(ids) for _kind, ids in chunks),
+    }
+
+
+@shared_task(
+    name="interactions.sla_breach_chunk",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+    ignore_result=False,
+)
+def sla_breach_chunk(kind: str, request_ids: list[int]) -> int:
+    """Record one chunk's breaches (once per request and kind); returns how many were new."""
+    return sla_breaches_record(kind=kind, request_ids=request_ids)

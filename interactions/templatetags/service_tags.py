@@ -1,0 +1,59 @@
+"""Template helpers of service requests: the SLA clock badge (issue 5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from ..business_time import format_business_duration
+from ..models.service import ServiceRequest
+
+register = template.Library()
+
+# Under this much business time left, a running clock shows as a warning.
+WARN_BELOW = dt.timedelta(hours=2)
+
+
+@register.inclusion_tag("interactions/_sla_clock.html")
+def sla_clock(request: ServiceRequest, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Business time left (or overdue) on the clock that runs now; no query."""
+    clock = request.clock(now or timezone.now())
+    text = ""
+    if clock.remaining is not None:
+        text = format_business_duration(clock.remaining, hours=request.hours)
+    return {
+        "clock": clock,
+        "text": text,
+        "warn": clock.running
+        and not clock.overdue
+        and clock.remaining is not None
+        and clock.remaining < WARN_BELOW,
+    }
+
+
+@register.filter
+def business_hours(seconds: int | None) -> str:
+    """Seconds of business time as hours with one decimal (reports, request page)."""
+    if seconds is None:
+        return "—"
+    return f"{seconds / 3600:.1f}"
+
+
+@register.filter
+def sees_service_report(user: Any) -> bool:
+    from kam.models import User
+
+    from ..selectors.service import can_see_service_report
+
+    return isinstance(user, User) and can_see_service_report(user)
+
+
+@register.filter
+def business_hours_from_minutes(minutes: int | None) -> str:
+    if minutes is None:
+        return "—"
+    hours = minutes / 60
+    return f"{hours:g}" if hours == int(hours) else f"{hours:.2f}"
