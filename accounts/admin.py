@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
+from . import tiering_admin  # noqa: F401  (registers the tiering and account-plan models)
 from .models import (
     Account,
     AccountGroupObjectPermission,
@@ -45,7 +46,8 @@ class AccountAdmin(GuardedModelAdmin):
     list_select_related = ("owner", "team")
     search_fields = ("legal_name_en", "legal_name_zh", "uscc")
     autocomplete_fields = ("owner", "team")
-    readonly_fields = ("created_at", "updated_at")
+    # The tier changes only through scoring and approved overrides (with tier history).
+    readonly_fields = ("tier", "created_at", "updated_at")
     inlines = [MembershipInline, ProjectInline]
     actions = ["mark_dormant", "mark_active"]
 

@@ -176,3 +176,98 @@ class Currency(models.TextChoices):
     JPY = "JPY", _("Japanese yen (JPY)")
     GBP = "GBP", _("Pound sterling (GBP)")
     SGD = "SGD", _("Singapore dollar (SGD)")
+
+
+# ---------------------------------------------------------------- tiering inputs
+
+
+class GrowthPotential(models.TextChoices):
+    HIGH = "high", _("High: pipeline well above today's business")
+    MEDIUM = "medium", _("Medium: steady pipeline")
+    LOW = "low", _("Low: flat or shrinking")
+
+
+class StrategicFit(models.TextChoices):
+    CORE = "core", _("Core to our strategy")
+    ALIGNED = "aligned", _("Aligned with our strategy")
+    PERIPHERAL = "peripheral", _("Peripheral")
+    OUTSIDE = "outside", _("Outside our strategy")
+
+
+class RelationshipDepth(models.TextChoices):
+    PRINCIPAL = "principal", _("Principal bank / lead arranger")
+    MAJOR = "major", _("Major lender, several products")
+    PARTICIPANT = "participant", _("Syndicate participant, single product")
+    NEW = "new", _("New or transactional relationship")
+
+
+# ---------------------------------------------------------------- tiering model
+
+
+class ScoringModelStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published (in use)")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class MissingPolicy(models.TextChoices):
+    ZERO = "zero", _("Score zero")
+    NEUTRAL = "neutral", _("Score the neutral points")
+    EXCLUDE = "exclude", _("Leave out and re-weight the others")
+
+
+class TierChangeCause(models.TextChoices):
+    MODEL = "model", _("Scoring model")
+    OVERRIDE_APPROVED = "override_approved", _("Manual override approved")
+    OVERRIDE_REVOKED = "override_revoked", _("Manual override revoked")
+    OVERRIDE_LAPSED = "override_lapsed", _("Manual override lapsed")
+
+
+class OverrideStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved, in force")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REVOKED = "revoked", _("Revoked")
+    LAPSED = "lapsed", _("Lapsed: the model reached it")
+    SUPERSEDED = "superseded", _("Superseded by a later override")
+
+
+class RecomputeTrigger(models.TextChoices):
+    NIGHTLY = "nightly", _("Nightly schedule")
+    PUBLISH = "publish", _("Model published")
+    MANUAL = "manual", _("Started by hand")
+
+
+# ---------------------------------------------------------------- account plans
+
+
+class ProductLine(models.TextChoices):
+    PROJECT_LOANS = "project_loans", _("Project loans")
+    SYNDICATION = "syndication", _("Arranging and syndication")
+    GREEN_FINANCE = "green_finance", _("Green loans and bonds")
+    BONDS = "bonds", _("Bond underwriting (DCM)")
+    TRADE = "trade", _("Trade finance and guarantees")
+    HEDGING = "hedging", _("FX and interest-rate hedging")
+    CASH = "cash", _("Cash management and deposits")
+    ADVISORY = "advisory", _("Financial advisory")
+    LEASING = "leasing", _("Leasing")
+    CROSS_BORDER = "cross_border", _("Cross-border and ECA-covered finance")
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+
+
+class ServiceItemStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    AGREED = "agreed", _("Agreed with the client")
+    DELIVERED = "delivered", _("Being delivered")
+    DECLINED = "declined", _("Declined by the client")
+
+
+class PlanActionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")

@@ -38,6 +38,12 @@ class AccountForm(_CrispyMixin, forms.ModelForm):
             "owner",
             "credit_rating",
             "esg_rating",
+            # Scoring inputs (tiering); the tier itself is not edited here.
+            "relationship_revenue",
+            "wallet_size",
+            "growth_potential",
+            "strategic_fit",
+            "relationship_depth",
             "website",
             "notes",
         ]

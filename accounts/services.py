@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from kam.models import AccessLog, User
 
 from .models import Account, AccountMembership, Contact, Project
+from .tasks import enqueue_account_recompute
 
 REVEALABLE_FIELDS = ("phone", "email")
 
@@ -22,10 +23,15 @@ ACCOUNT_FIELDS = (
     "industry",
     "region",
     "status",
-    "tier",
     "owner",
     "credit_rating",
     "esg_rating",
+    # Scoring inputs; the tier itself changes only through accounts.tiering_services.
+    "relationship_revenue",
+    "wallet_size",
+    "growth_potential",
+    "strategic_fit",
+    "relationship_depth",
     "website",
     "notes",
 )
@@ -45,6 +51,7 @@ def account_create(*, owner: User, **data: Any) -> Account:
     account.team = owner.team
     account.full_clean()
     account.save()
+    enqueue_account_recompute(account.pk)
     return account
 
 
@@ -55,7 +62,9 @@ def account_update(*, account: Account, **data: Any) -> Account:
     # The account follows its owner's team, so the team lead always sees what their RMs own.
     account.team = account.owner.team
     account.full_clean()
-    account.save()
+    # Never write ``tier`` from a form: a recompute or an override may have changed it since.
+    account.save(update_fields=[*ACCOUNT_FIELDS, "team", "updated_at"])
+    enqueue_account_recompute(account.pk)
     return account
 
 
@@ -79,6 +88,7 @@ def contact_save(*, contact: Contact) -> Contact:
 def project_save(*, project: Project) -> Project:
     project.full_clean()
     project.save()
+    enqueue_account_recompute(project.account_id)  # exposure, green share, EP category
     return project
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import plan_views, tiering_views, views
 
 app_name = "accounts"
 
@@ -18,4 +18,39 @@ urlpatterns = [
     ),
     path("<int:pk>/projects/new/", views.project_create, name="project_create"),
     path("<int:pk>/projects/<int:project_pk>/edit/", views.project_edit, name="project_edit"),
+    # Tiering: score, history and manual overrides (maker–checker).
+    path("<int:pk>/tiering/", tiering_views.account_tiering, name="tiering"),
+    path("<int:pk>/tiering/override/", tiering_views.override_propose, name="override_propose"),
+    path("overrides/", tiering_views.override_queue, name="override_queue"),
+    path("overrides/<int:override_pk>/", tiering_views.override_detail, name="override_detail"),
+    path(
+        "overrides/<int:override_pk>/approve/",
+        tiering_views.override_approve,
+        name="override_approve",
+    ),
+    path(
+        "overrides/<int:override_pk>/reject/", tiering_views.override_reject, name="override_reject"
+    ),
+    path(
+        "overrides/<int:override_pk>/withdraw/",
+        tiering_views.override_withdraw,
+        name="override_withdraw",
+    ),
+    path(
+        "overrides/<int:override_pk>/revoke/", tiering_views.override_revoke, name="override_revoke"
+    ),
+    # Account plans.
+    path("<int:pk>/plan/", plan_views.plan_detail, name="plan"),
+    path("<int:pk>/plan/edit/", plan_views.plan_edit, name="plan_edit"),
+    path("<int:pk>/plan/actions/new/", plan_views.plan_action_create, name="plan_action_create"),
+    path(
+        "<int:pk>/plan/actions/<int:action_pk>/edit/",
+        plan_views.plan_action_edit,
+        name="plan_action_edit",
+    ),
+    path(
+        "<int:pk>/plan/actions/<int:action_pk>/status/",
+        plan_views.plan_action_status,
+        name="plan_action_status",
+    ),
 ]

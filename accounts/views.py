@@ -23,6 +23,7 @@ from .choices import Tier
 from .filters import AccountFilter
 from .forms import AccountForm, ContactForm, ProjectForm
 from .models import Account, AccountMembership, Contact, Project
+from .tiering_selectors import home_tiering
 
 PAGE_SIZE = 25
 
@@ -55,6 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "by_tier": by_tier,
             "visible_count": sum(tier_counts.values()),
             "relationship": home_relationship(user=user),
+            "tiering_home": home_tiering(user=user),
             "service": service_home_for_user(user=user),
         },
     )
@@ -63,7 +65,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    queryset = selectors.account_list_for_user(user=user).select_related("owner", "team")
+    queryset = selectors.account_list_for_user(user=user).select_related(
+        "owner", "team", "current_score"
+    )
     account_filter = AccountFilter(request.GET, queryset=queryset, request=request)
     accounts = account_filter.qs if account_filter.is_valid() else queryset.none()
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -206,8 +206,8 @@ def _locked(request: ServiceRequest, allowed: Iterable[str], verb: str) -> Servi
 def _check_time(
     request: ServiceRequest, at: dt.datetime | None, *, field: str, what: str
 ) -> dt.datetime:
-    """A time given for a transition (logged after the fact): not in the future, not before
-    the opening, not before the request's last change of state."""
+    """A time given for a transition: not in the future, not before the opening, not before
+    the request's last change."""
     now = timezone.now()
     if at is None:
         return now
@@ -221,8 +221,7 @@ def _check_time(
             },
             code="before_opening",
         )
-    # The last state change: breaches, scores and reassignments happen beside the states.
-    last = request.events.exclude(to_state="").aggregate(last=Max("at"))["last"]
+    last = request.events.aggregate(last=Max("at"))["last"]
     if last is not None and at < last:
         raise ValidationError(
             {
@@ -308,13 +307,13 @@ def service_request_respond(
 
 @transaction.atomic
 def service_request_wait_on_client(
-    *, request: ServiceRequest, user: User, note: str, at: dt.datetime | None = None
+    *, request: ServiceRequest, user: User, note: str
 ) -> ServiceRequest:
     """We wait for the client (documents, a decision): the resolution clock stops."""
     request = _locked(request, [RequestState.RESPONDED], _("put on hold"))
     if not note.strip():
         raise ValidationError({"note": _("Say what we are waiting for from the client.")})
-    now = _check_time(request, at, field="at", what=_("time"))
+    now = timezone.now()
     _stop_clock(request, now)
     return _move(
         request,
@@ -328,12 +327,12 @@ def service_request_wait_on_client(
 
 @transaction.atomic
 def service_request_resume(
-    *, request: ServiceRequest, user: User, note: str = "", at: dt.datetime | None = None
+    *, request: ServiceRequest, user: User, note: str = ""
 ) -> ServiceRequest:
     """The client came back: the resolution clock runs again, its deadline moved by the
     business time spent waiting."""
     request = _locked(request, [RequestState.WAITING], _("resumed"))
-    now = _check_time(request, at, field="at", what=_("time"))
+    now = timezone.now()
     _restart_clock(request, now)
     return _move(
         request,
@@ -395,11 +394,9 @@ def service_request_resolve(
 
 
 @transaction.atomic
-def service_request_close(
-    *, request: ServiceRequest, user: User, note: str = "", at: dt.datetime | None = None
-) -> ServiceRequest:
+def service_request_close(*, request: ServiceRequest, user: User, note: str = "") -> ServiceRequest:
     request = _locked(request, [RequestState.RESOLVED], _("closed"))
-    now = _check_time(request, at, field="at", what=_("time"))
+    now = timezone.now()
     request.closed_at = now
     return _move(
         request,
@@ -412,15 +409,13 @@ def service_request_close(
 
 
 @transaction.atomic
-def service_request_reopen(
-    *, request: ServiceRequest, user: User, note: str, at: dt.datetime | None = None
-) -> ServiceRequest:
+def service_request_reopen(*, request: ServiceRequest, user: User, note: str) -> ServiceRequest:
     """The client came back on a resolved request: the resolution clock runs again from
     where it stopped (the time it was resolved does not count)."""
     request = _locked(request, [RequestState.RESOLVED, RequestState.CLOSED], _("reopened"))
     if not note.strip():
         raise ValidationError({"note": _("Say why the request is reopened.")})
-    now = _check_time(request, at, field="at", what=_("time"))
+    now = timezone.now()
     _restart_clock(request, now)
     if request.satisfaction is not None:
         note = f"{note}\n" + _("Earlier satisfaction score: %(score)s/5") % {
@@ -444,18 +439,13 @@ def service_request_reopen(
 
 @transaction.atomic
 def service_request_rate(
-    *,
-    request: ServiceRequest,
-    user: User,
-    score: int,
-    comment: str = "",
-    at: dt.datetime | None = None,
+    *, request: ServiceRequest, user: User, score: int, comment: str = ""
 ) -> ServiceRequest:
     """The client's satisfaction (1–5) with a resolved request."""
     request = _locked(request, [RequestState.RESOLVED, RequestState.CLOSED], _("rated"))
     if not 1 <= int(score) <= 5:
         raise ValidationError({"score": _("A satisfaction score is from 1 to 5.")})
-    now = _check_time(request, at, field="at", what=_("time"))
+    now = timezone.now()
     request.satisfaction = int(score)
     request.satisfaction_comment = comment
     request.satisfaction_recorded_at = now

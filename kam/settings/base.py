@@ -230,6 +230,8 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Accounts per tiering recompute chunk (one task, a fixed number of queries each).
+TIERING_CHUNK_SIZE = env.int("TIERING_CHUNK_SIZE", default=500)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The schedule is static; each entry says why it runs when it does.
 CELERY_BEAT_SCHEDULE = {
@@ -238,6 +240,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kam.tasks.heartbeat",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Nightly rescoring of every account (tiering): after midnight Beijing time, when the day's
+    # edits are in and before the review reminders read the tiers. The dispatcher splits the
+    # book into chunks; the run is keyed by date, so a repeated or retried dispatch re-queues
+    # only unfinished chunks. Edits rescore their account at once; this catches FX rates and
+    # anything a queued task missed.
+    "accounts-tiering-nightly": {
+        "task": "accounts.tiering.recompute_all",
+        "schedule": crontab(hour=1, minute=30),
+        "args": ("nightly",),
+        "options": {"expires": 4 * 60 * 60},
     },
     # Quarterly strategic review reminders (30/14/7 days before quarter end) and escalation of
     # overdue reviews: daily, early morning Beijing time, before RMs start their day. Once per

@@ -11,10 +11,11 @@ from tests.factories import AccountFactory, ContactFactory, MembershipFactory, P
 pytestmark = pytest.mark.django_db
 
 LIST_BUDGET = 10
-DETAIL_BUDGET = 12
+DETAIL_BUDGET = 15  # 12 + the tiering panel: score and plan, tier history, open overrides
 # + 5 for the relationship sections (interactions: tier policies, overdue cadence, follow-ups,
 # upcoming reviews, unread notifications).
-HOME_BUDGET = 10 + 5
+# + 2 for tiering (plan actions due, accounts missing a required plan).
+HOME_BUDGET = 10 + 5 + 2
 
 
 @pytest.mark.parametrize("rows", [5, 500])

@@ -21,7 +21,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from kam.fields import BlindIndexField, EncryptedTextField
 from kam.masking import mask_email, mask_phone
 
-from .choices import (
+from ..choices import (
     AccountStatus,
     AccountType,
     Attitude,
@@ -30,13 +30,16 @@ from .choices import (
     Currency,
     EquatorCategory,
     EsgRating,
+    GrowthPotential,
     Industry,
     Influence,
     MembershipRole,
     ProjectStage,
     Region,
+    RelationshipDepth,
     Sector,
     Seniority,
+    StrategicFit,
     Tier,
 )
 
@@ -116,6 +119,34 @@ class Account(models.Model):
     esg_rating = models.CharField(
         _("ESG rating"), max_length=3, choices=EsgRating.choices, blank=True
     )
+    # Scoring inputs (tiering). Empty means unknown: each criterion says how unknown scores.
+    relationship_revenue = models.DecimalField(
+        _("relationship revenue (CNY, 12 months)"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Interest margin, fees and other income from the client over 12 months."),
+    )
+    wallet_size = models.DecimalField(
+        _("client wallet (CNY a year)"),
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("The client's estimated annual spend on banking services, all banks."),
+    )
+    growth_potential = models.CharField(
+        _("growth potential"), max_length=10, choices=GrowthPotential.choices, blank=True
+    )
+    strategic_fit = models.CharField(
+        _("strategic fit"), max_length=12, choices=StrategicFit.choices, blank=True
+    )
+    relationship_depth = models.CharField(
+        _("relationship depth"), max_length=12, choices=RelationshipDepth.choices, blank=True
+    )
     website = models.URLField(_("website"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -159,6 +190,23 @@ class Account(models.Model):
             models.CheckConstraint(
                 condition=_choices_check("esg_rating", EsgRating, blank=True),
                 name="account_esg_rating_valid",
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("growth_potential", GrowthPotential, blank=True),
+                name="account_growth_potential_valid",
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("strategic_fit", StrategicFit, blank=True),
+                name="account_strategic_fit_valid",
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("relationship_depth", RelationshipDepth, blank=True),
+                name="account_relationship_depth_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(relationship_revenue__isnull=True) | Q(relationship_revenue__gte=0))
+                & (Q(wallet_size__isnull=True) | Q(wallet_size__gte=0)),
+                name="account_inputs_non_negative",
             ),
         ]
         indexes = [

@@ -1,0 +1,60 @@
+"""The accounts app's models, one module per area; import them from here
+(``from accounts.models import Account``).
+
+- ``core``: accounts, tier policies, account teams, contacts, projects
+- ``tiering``: scoring models, scores, tier history, overrides, FX rates, recompute runs
+- ``plans``: account plans with wallet lines, service bundle and actions
+"""
+
+from .core import (
+    Account,
+    AccountGroupObjectPermission,
+    AccountMembership,
+    AccountUserObjectPermission,
+    Contact,
+    ContactQuerySet,
+    Project,
+    ProjectQuerySet,
+    TierPolicy,
+    validate_uscc,
+)
+from .plans import AccountPlan, PlanAction, PlanServiceItem, PlanWalletLine
+from .tiering import (
+    AccountScore,
+    ChoicePoints,
+    Criterion,
+    FxRate,
+    ScoreBand,
+    ScoringModel,
+    TierChange,
+    TieringChunk,
+    TieringRun,
+    TierOverride,
+)
+
+__all__ = [
+    "Account",
+    "AccountGroupObjectPermission",
+    "AccountMembership",
+    "AccountPlan",
+    "AccountScore",
+    "AccountUserObjectPermission",
+    "ChoicePoints",
+    "Contact",
+    "ContactQuerySet",
+    "Criterion",
+    "FxRate",
+    "PlanAction",
+    "PlanServiceItem",
+    "PlanWalletLine",
+    "Project",
+    "ProjectQuerySet",
+    "ScoreBand",
+    "ScoringModel",
+    "TierChange",
+    "TierOverride",
+    "TierPolicy",
+    "TieringChunk",
+    "TieringRun",
+    "validate_uscc",
+]
