@@ -89,6 +89,7 @@ class ServiceRequestAdmin(admin.ModelAdmin):
         "state",
         "policy",
         "tier",
+        "team",
         "opened_at",
         "response_target_minutes",
         "resolution_target_minutes",

@@ -223,6 +223,16 @@ class ServiceRequest(models.Model):
         SlaPolicy, verbose_name=_("SLA policy"), on_delete=models.PROTECT, related_name="+"
     )
     tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices)
+    # The account's team when the request was opened: the reports' "by team" (like ``tier``,
+    # a snapshot, so a later move of the account does not rewrite past attainment).
+    team = models.ForeignKey(
+        "kam.Team",
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     response_target_minutes = models.PositiveIntegerField(_("first response target (minutes)"))
     resolution_target_minutes = models.PositiveIntegerField(_("resolution target (minutes)"))
     business_day_start = models.TimeField(_("business day starts"))

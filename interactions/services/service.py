@@ -166,6 +166,7 @@ def service_request_open(
         opened_at=opened_at,
         policy=policy,
         tier=account.tier,
+        team_id=account.team_id,
         response_target_minutes=round(policy.first_response_target.total_seconds() / 60),
         resolution_target_minutes=round(policy.resolution_target.total_seconds() / 60),
         business_day_start=policy.business_day_start,
@@ -206,8 +207,8 @@ def _locked(request: ServiceRequest, allowed: Iterable[str], verb: str) -> Servi
 def _check_time(
     request: ServiceRequest, at: dt.datetime | None, *, field: str, what: str
 ) -> dt.datetime:
-    """A time given for a transition: not in the future, not before the opening, not before
-    the request's last change."""
+    """A time given for a transition (logged after the fact): not in the future, not before
+    the opening, not before the request's last change of state."""
     now = timezone.now()
     if at is None:
         return now
@@ -221,7 +222,8 @@ def _check_time(
             },
             code="before_opening",
         )
-    last = request.events.aggregate(last=Max("at"))["last"]
+    # The last state change: breaches, scores and reassignments happen beside the states.
+    last = request.events.exclude(to_state="").aggregate(last=Max("at"))["last"]
     if last is not None and at < last:
         raise ValidationError(
             {
@@ -307,13 +309,13 @@ def service_request_respond(
 
 @transaction.atomic
 def service_request_wait_on_client(
-    *, request: ServiceRequest, user: User, note: str
+    *, request: ServiceRequest, user: User, note: str, at: dt.datetime | None = None
 ) -> ServiceRequest:
     """We wait for the client (documents, a decision): the resolution clock stops."""
     request = _locked(request, [RequestState.RESPONDED], _("put on hold"))
     if not note.strip():
         raise ValidationError({"note": _("Say what we are waiting for from the client.")})
-    now = timezone.now()
+    now = _check_time(request, at, field="at", what=_("time"))
     _stop_clock(request, now)
     return _move(
         request,
@@ -327,12 +329,12 @@ def service_request_wait_on_client(
 
 @transaction.atomic
 def service_request_resume(
-    *, request: ServiceRequest, user: User, note: str = ""
+    *, request: ServiceRequest, user: User, note: str = "", at: dt.datetime | None = None
 ) -> ServiceRequest:
     """The client came back: the resolution clock runs again, its deadline moved by the
     business time spent waiting."""
     request = _locked(request, [RequestState.WAITING], _("resumed"))
-    now = timezone.now()
+    now = _check_time(request, at, field="at", what=_("time"))
     _restart_clock(request, now)
     return _move(
         request,
@@ -394,9 +396,11 @@ def service_request_resolve(
 
 
 @transaction.atomic
-def service_request_close(*, request: ServiceRequest, user: User, note: str = "") -> ServiceRequest:
+def service_request_close(
+    *, request: ServiceRequest, user: User, note: str = "", at: dt.datetime | None = None
+) -> ServiceRequest:
     request = _locked(request, [RequestState.RESOLVED], _("closed"))
-    now = timezone.now()
+    now = _check_time(request, at, field="at", what=_("time"))
     request.closed_at = now
     return _move(
         request,
@@ -409,13 +413,15 @@ def service_request_close(*, request: ServiceRequest, user: User, note: str = ""
 
 
 @transaction.atomic
-def service_request_reopen(*, request: ServiceRequest, user: User, note: str) -> ServiceRequest:
+def service_request_reopen(
+    *, request: ServiceRequest, user: User, note: str, at: dt.datetime | None = None
+) -> ServiceRequest:
     """The client came back on a resolved request: the resolution clock runs again from
     where it stopped (the time it was resolved does not count)."""
     request = _locked(request, [RequestState.RESOLVED, RequestState.CLOSED], _("reopened"))
     if not note.strip():
         raise ValidationError({"note": _("Say why the request is reopened.")})
-    now = timezone.now()
+    now = _check_time(request, at, field="at", what=_("time"))
     _restart_clock(request, now)
     if request.satisfaction is not None:
         note = f"{note}\n" + _("Earlier satisfaction score: %(score)s/5") % {
@@ -439,13 +445,18 @@ def service_request_reopen(*, request: ServiceRequest, user: User, note: str) ->
 
 @transaction.atomic
 def service_request_rate(
-    *, request: ServiceRequest, user: User, score: int, comment: str = ""
+    *,
+    request: ServiceRequest,
+    user: User,
+    score: int,
+    comment: str = "",
+    at: dt.datetime | None = None,
 ) -> ServiceRequest:
     """The client's satisfaction (1–5) with a resolved request."""
     request = _locked(request, [RequestState.RESOLVED, RequestState.CLOSED], _("rated"))
     if not 1 <= int(score) <= 5:
         raise ValidationError({"score": _("A satisfaction score is from 1 to 5.")})
-    now = timezone.now()
+    now = _check_time(request, at, field="at", what=_("time"))
     request.satisfaction = int(score)
     request.satisfaction_comment = comment
     request.satisfaction_recorded_at = now

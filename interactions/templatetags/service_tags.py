@@ -57,3 +57,24 @@ def business_hours_from_minutes(minutes: int | None) -> str:
         return "—"
     hours = minutes / 60
     return f"{hours:g}" if hours == int(hours) else f"{hours:.2f}"
+
+
+@register.inclusion_tag("interactions/_account_service_panel.html", takes_context=True)
+def account_service_panel(context: template.Context, account: Any) -> dict[str, Any]:
+    """Open service requests of an account (fetched through the one door) on its page, soonest
+    deadline first: one query."""
+    from ..models.service import OPEN_STATES
+    from ..selectors.service import order_by_due
+
+    rows = list(
+        order_by_due(
+            ServiceRequest.objects.filter(account=account, state__in=OPEN_STATES)
+        ).select_related("assignee")[:6]
+    )
+    return {
+        "account": account,
+        "requests": rows[:5],
+        "more": len(rows) > 5,
+        "can_edit": context.get("can_edit", False),
+        "now": timezone.now(),
+    }

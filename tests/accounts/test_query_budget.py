@@ -11,7 +11,8 @@ from tests.factories import AccountFactory, ContactFactory, MembershipFactory, P
 pytestmark = pytest.mark.django_db
 
 LIST_BUDGET = 10
-DETAIL_BUDGET = 15  # 12 + the tiering panel: score and plan, tier history, open overrides
+DETAIL_BUDGET = 15 + 1  # 12 + the tiering panel: score and plan, tier history, open overrides
+# + 1 for the open service requests panel.
 # + 5 for the relationship sections (interactions: tier policies, overdue cadence, follow-ups,
 # upcoming reviews, unread notifications).
 # + 2 for tiering (plan actions due, accounts missing a required plan).

@@ -276,3 +276,15 @@ def test_home_service_section_query_budget(
     with django_assert_max_num_queries(HOME_EXTRA):
         home = service_home_for_user(user=cast.owner)
     assert home.open_count == rows and len(home.requests) == min(rows, 8)
+
+
+def test_account_page_lists_open_requests(cast: Cast, sr: ServiceRequest) -> None:
+    url = reverse("accounts:detail", args=[cast.account.pk])
+    with time_machine.travel(at(2026, 11, 23, 10), tick=False):
+        owner_page = _client(cast.owner).get(url).content.decode()
+        read_only = _client(cast.executive).get(url).content.decode()
+    new_url = reverse("service:create") + f"?account={cast.account.pk}"
+    assert sr.subject in owner_page and "1h left" in owner_page
+    assert new_url in owner_page
+    assert sr.subject in read_only and new_url not in read_only
+    _assert_csp_clean(owner_page)
