@@ -18,9 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from django.core.checks import CheckMessage, Warning, register
+from django.utils import timezone
 from django.utils.translation import gettext
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -68,6 +71,23 @@ def calendar_covers(day: dt.date) -> bool:
     except CalendarUnavailable:
         return False
     return True
+
+
+@register("sla")
+def check_calendar_coverage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Warn when the working calendar does not know the current year: no request can be
+    given deadlines until chinesecalendar is upgraded (each November the State Council
+    publishes the next year's arrangement and the package follows)."""
+    today = timezone.localdate()
+    if calendar_covers(today):
+        return []
+    return [
+        Warning(
+            str(CalendarUnavailable(today.year)),
+            hint="Upgrade chinesecalendar (pyproject.toml and constraints.txt).",
+            id="interactions.W001",
+        )
+    ]
 
 
 @dataclass(frozen=True, slots=True)

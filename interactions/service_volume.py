@@ -7,8 +7,9 @@ with a pause waiting on the client, most resolved requests closed, six in ten ra
 history rows (opened, responded, paused, resumed, resolved, closed, breached) are written too.
 
 Breaches that the scan would already have recorded are recorded (rows, flags, events) — except
-those of open requests whose deadline passed in the last ``backlog_hours``: that backlog is
-what the first scan after loading finds, as after a day of the scheduler being down.
+those of open requests whose deadline passed in the last ``backlog_hours`` (three days, so a
+weekend still leaves some): that backlog is what the first scan after loading finds, as after
+the scheduler was down for a while.
 
 On PostgreSQL the rows are streamed with COPY (ids reserved from the sequences); elsewhere
 (SQLite in tests) they go through ``bulk_create``. Nothing is audited or notified.
@@ -146,7 +147,7 @@ def generate_service_requests(
     count: int,
     seed: int = 0,
     days: int = 365,
-    backlog_hours: float = 24,
+    backlog_hours: float = 72,
     batch_size: int = 20_000,
     now: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,

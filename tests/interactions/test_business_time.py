@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from interactions.business_time import (
     SHANGHAI,
@@ -21,6 +22,7 @@ from interactions.business_time import (
     add_business_time,
     business_time_between,
     business_time_between_excluding,
+    check_calendar_coverage,
     format_business_duration,
     is_workday,
 )
@@ -247,3 +249,11 @@ def test_format_business_duration() -> None:
     assert format_business_duration(3 * H + 5 * M) == "3h 5m"
     assert format_business_duration(9 * H) == "1d"
     assert format_business_duration(-(20 * H + 1 * M)) == "2d 2h 1m"
+
+
+def test_the_system_check_warns_when_the_current_year_is_unknown() -> None:
+    with time_machine.travel(at(2026, 11, 28, 12), tick=False):
+        assert check_calendar_coverage() == []
+    with time_machine.travel(at(2027, 1, 4, 12), tick=False):
+        (warning,) = check_calendar_coverage()
+    assert warning.id == "interactions.W001" and "2027" in warning.msg
