@@ -5,10 +5,10 @@ Reminders happen once per (account, quarter, stage) whatever happens:
 1. **claim** — a ``ReviewReminder`` row is inserted for each account due one; the unique
    constraint ``review_reminder_once`` turns a second claim into a no-op
    (``bulk_create(ignore_conflicts=True)``) and the claim is committed on its own;
-2. **send** — inside one transaction per reminder the claimed, unsent row is locked
+2. **send** — inside one transaction per chunk the claimed, unsent rows are locked
    (``select_for_update(skip_locked=True)``, so two workers never send the same row), the
-   notifications are created through ``kam.services.notification_send`` with a key per
-   (account, quarter, stage), and ``sent_at`` is set. Notifications and ``sent_at`` commit
+   notifications are created through ``kam.services.notification_send_many`` with a key
+   per (account, quarter, stage), and ``sent_at`` is set. Notifications and ``sent_at`` commit
    together; the e-mails go after the commit, claimed by the notification itself.
 
 A worker killed between claim and send leaves an unsent claim; the next run (or the task's
@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account
 from kam.models import User
 from kam.roles import Role
-from kam.services import notification_send
+from kam.services import NotificationDraft, notification_send_many
 
 from ..models import AccountSponsor, ReviewReminder, StrategicReview
 from ..quarters import Quarter
@@ -293,29 +293,56 @@ def reminder_key(*, account_id: int, quarter: Quarter, stage: str) -> str:
     return f"review-reminder:{account_id}:{quarter.slug}:{stage}"
 
 
-def review_reminder_send(*, reminder_id: int, on: dt.date) -> bool:
-    """Send one claimed reminder unless it was sent already; returns whether it sent now."""
-    with transaction.atomic():
-        reminder = (
-            ReviewReminder.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("account__owner", "account__team__lead", "account__sponsor__executive")
-            .filter(pk=reminder_id, sent_at__isnull=True)
-            .first()
+def _drafts(account: Account, quarter: Quarter, stage: str, on: dt.date) -> list[NotificationDraft]:
+    """The reminder's notifications, each in its recipient's language."""
+    url = reverse("interactions:review_list", args=[account.pk])
+    key = reminder_key(account_id=account.pk, quarter=quarter, stage=stage)
+    drafts = []
+    for person in _recipients(account, stage):
+        with translation.override(person.language or settings.LANGUAGE_CODE):
+            title, body, level = _message(account, quarter, stage, on)
+        drafts.append(
+            NotificationDraft(user=person, title=title, body=body, url=url, key=key, level=level)
         )
-        if reminder is None:
-            return False
-        account = reminder.account
-        quarter = Quarter(reminder.year, reminder.quarter)
-        url = reverse("interactions:review_list", args=[account.pk])
-        key = reminder_key(account_id=account.pk, quarter=quarter, stage=reminder.stage)
-        for person in _recipients(account, reminder.stage):
-            with translation.override(person.language or settings.LANGUAGE_CODE):
-                title, body, level = _message(account, quarter, reminder.stage, on)
-            notification_send(
-                user=person, title=title, body=body, url=url, key=key, level=level, email=True
+    return drafts
+
+
+def review_reminders_send_claimed(
+    *, quarter: Quarter, stage: str, account_ids: Sequence[int], on: dt.date
+) -> int:
+    """Send the unsent claimed reminders of these accounts; returns how many were sent now.
+
+    One transaction: the claims are locked (``skip_locked``: a claim another worker is
+    sending is left to it), the notifications created, the claims marked sent — all or
+    nothing. The e-mails follow the commit."""
+    with transaction.atomic():
+        claimed = list(
+            ReviewReminder.objects.select_for_update(skip_locked=True)
+            .filter(
+                account_id__in=list(account_ids),
+                year=quarter.year,
+                quarter=quarter.quarter,
+                stage=stage,
+                sent_at__isnull=True,
             )
-        ReviewReminder.objects.filter(pk=reminder.pk).update(sent_at=timezone.now())
-        return True
+            .order_by("pk")
+            .values_list("pk", "account_id")
+        )
+        if not claimed:
+            return 0
+        accounts = Account.objects.select_related(
+            "owner", "team__lead", "sponsor__executive"
+        ).in_bulk([account_id for _pk, account_id in claimed])
+        drafts = [
+            draft
+            for _pk, account_id in claimed
+            for draft in _drafts(accounts[account_id], quarter, stage, on)
+        ]
+        notification_send_many(drafts=drafts, email=True)
+        ReviewReminder.objects.filter(pk__in=[pk for pk, _a in claimed]).update(
+            sent_at=timezone.now()
+        )
+        return len(claimed)
 
 
 def review_reminders_process(
@@ -331,14 +358,6 @@ def review_reminders_process(
         .values_list("pk", flat=True)
     )
     review_reminders_claim(quarter=quarter, stage=stage, account_ids=still_missing)
-    unsent = ReviewReminder.objects.filter(
-        account_id__in=still_missing,
-        year=quarter.year,
-        quarter=quarter.quarter,
-        stage=stage,
-        sent_at__isnull=True,
-    ).values_list("pk", flat=True)
-    sent = 0
-    for reminder_id in list(unsent):
-        sent += review_reminder_send(reminder_id=reminder_id, on=on)
-    return sent
+    return review_reminders_send_claimed(
+        quarter=quarter, stage=stage, account_ids=still_missing, on=on
+    )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,12 +27,16 @@ from ..forms.interactions import (
     follow_up_formset,
 )
 from ..models import FollowUp
-from ..quarters import Quarter, today
+from ..quarters import today
 from ..selectors import interactions as selectors
-from ..selectors.reviews import quarter_status_for_account
 from ..services import interactions as services
 
 PAGE_SIZE = 20
+
+
+def _follow_up_base(account_pk: int) -> str:
+    """``/accounts/<pk>/follow-ups/``: reversed once per page, not once per action."""
+    return reverse("interactions:follow_up_toggle", args=[account_pk, 0]).removesuffix("0/toggle/")
 
 
 def _user(request: HttpRequest) -> User:
@@ -54,6 +59,7 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     on_team = selectors.is_account_team(user=user, account=account)
     interactions = selectors.interaction_timeline(user=user, account=account, on_team=on_team)
     page = Paginator(interactions, PAGE_SIZE).get_page(request.GET.get("page"))
+    cadence_day = today()
     policy = TierPolicy.objects.filter(tier=account.tier).first()
     return render(
         request,
@@ -61,16 +67,16 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "account": account,
             "page": page,
+            "rows": selectors.timeline_rows(page.object_list, on=cadence_day),
             "cadence": selectors.cadence_for_account(
                 account=account, cadence_days=policy.cadence_days if policy else None
             ),
             "not_met": selectors.senior_contacts_not_met(account=account),
             "coverage_days": selectors.COVERAGE_DAYS,
-            "review_status": quarter_status_for_account(
-                account=account, quarter=Quarter.current(), policy=policy
-            ),
             "can_edit": account_is_writable(user=user, account=account),
             "on_team": on_team,
+            "timeline_url": reverse("interactions:timeline", args=[account.pk]),
+            "follow_up_base": _follow_up_base(account.pk),
         },
     )
 
@@ -89,8 +95,9 @@ def interaction_detail(request: HttpRequest, pk: int, interaction_pk: int) -> Ht
         {
             "account": account,
             "interaction": interaction,
+            "row": selectors.timeline_rows([interaction], on=today())[0],
             "can_edit": account_is_writable(user=user, account=account),
-            "today": today(),
+            "follow_up_base": _follow_up_base(account.pk),
         },
     )
 

@@ -24,7 +24,7 @@ from interactions.services.reviews import (
 )
 from interactions.tasks import reviews as review_tasks
 from kam.models import Notification
-from kam.services import notification_send
+from kam.services import notification_send, notification_send_many
 from tests.conftest import Cast
 from tests.factories import AccountFactory
 
@@ -108,7 +108,7 @@ def test_a_crash_between_claim_and_send_is_recovered_once(
     def crash(**kwargs: Any) -> Any:
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(review_services, "notification_send", crash)
+    monkeypatch.setattr(review_services, "notification_send_many", crash)
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         review_reminders_process(quarter=Q1, stage="d14", account_ids=ids, on=D14)
     claim = ReviewReminder.objects.get()
@@ -116,7 +116,7 @@ def test_a_crash_between_claim_and_send_is_recovered_once(
     assert not _notes(strategic.owner)
 
     # The retry (or tomorrow's run) finds the unsent claim and sends it — once.
-    monkeypatch.setattr(review_services, "notification_send", notification_send)
+    monkeypatch.setattr(review_services, "notification_send_many", notification_send_many)
     for _attempt in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             review_reminders_process(quarter=Q1, stage="d14", account_ids=ids, on=D14)
