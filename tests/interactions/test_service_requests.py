@@ -351,3 +351,13 @@ def test_default_policies_cover_every_tier_and_priority(db: None) -> None:
     strategic_urgent = SlaPolicy.objects.get(tier="strategic", priority="urgent")
     assert strategic_urgent.escalate_to_lead
     assert not SlaPolicy.objects.get(tier="standard", priority="low").escalate_to_lead
+
+
+def test_policy_changes_are_audited(db: None) -> None:
+    from auditlog.models import LogEntry
+
+    policy = SlaPolicy.objects.get(tier="key", priority="urgent")
+    policy.first_response_hours = 3  # type: ignore[assignment]
+    policy.save()
+    entry = LogEntry.objects.get_for_object(policy).latest("timestamp")
+    assert "first_response_hours" in entry.changes_dict
