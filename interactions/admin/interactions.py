@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -17,6 +19,7 @@ from ..models import (
     ReviewReminder,
     StrategicReview,
 )
+from ..services.interactions import contact_stats_refresh
 
 
 @admin.register(Channel)
@@ -63,6 +66,22 @@ class InteractionAdmin(admin.ModelAdmin):
     list_select_related = ("account", "channel", "created_by")
     inlines = [FollowUpInline]
     show_full_result_count = False
+
+    # Corrections made here keep the account's contact stats (cadence, risk scan) current.
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        contact_stats_refresh(account_id=form.instance.account_id)
+
+    def delete_model(self, request: HttpRequest, obj: Interaction) -> None:
+        account_id = obj.account_id
+        super().delete_model(request, obj)
+        contact_stats_refresh(account_id=account_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Interaction]) -> None:
+        account_ids = set(queryset.values_list("account_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for account_id in account_ids:
+            contact_stats_refresh(account_id=account_id)
 
 
 @admin.action(description=_("Mark selected actions done"))
