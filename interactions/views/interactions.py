@@ -151,7 +151,11 @@ def _form_page(
             "form": form,
             "formset": formset,
             "preferences": selectors.contacts_with_preferences(account=account),
-            "video_codes": [c.code for c in form.fields["channel"].queryset if c.is_video],  # type: ignore[attr-defined]
+            "video_channels": [
+                c.pk
+                for c in form.fields["channel"].queryset  # type: ignore[attr-defined]
+                if c.is_video
+            ],
         },
     )
 
