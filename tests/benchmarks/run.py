@@ -1,0 +1,645 @@
+"""`make bench`: build a volume book in its own PostgreSQL database and time pages over HTTP.
+
+Steps: drop and recreate BENCH_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/kam_bench), migrate, `generate_volume`, start
+gunicorn on a free port of 127.0.0.1, log in over real HTTP as the users a measurement
+names, warm up, then time each measurement. The number of SQL queries of one request
+is counted in this process with Django's test client against the same database.
+Results are printed and merged into var/bench/latest.json (other keys are kept).
+
+A measurement is a function registered with ``@measurement("app.name")`` that takes the
+``Bench`` and returns the dict stored under its name; later issues add theirs the same way.
+
+    .venv/bin/python tests/benchmarks/run.py                # build and measure everything
+    .venv/bin/python tests/benchmarks/run.py --reuse        # keep the database as it is
+    .venv/bin/python tests/benchmarks/run.py --only accounts.detail --requests 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import math
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "var" / "bench" / "latest.json"
+GUNICORN_LOG = ROOT / "var" / "bench" / "gunicorn.log"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kam_bench"
+SETTINGS = "kam.settings.dev"
+
+# Volume users (see accounts/volume.py); the password is the demo password.
+RM_USERNAME = "vol.rm0001"
+EXEC_USERNAME = "vol.exec"
+
+Result = dict[str, Any]
+MEASUREMENTS: dict[str, Callable[[Bench], Result]] = {}
+# Extra `generate_volume` options that later issues' measurements need, one line each.
+VOLUME_ARGS: list[str] = [
+    "--service-requests=200000",  # sla.* (issue 5)
+    "--interactions=1000000",  # interactions.timeline, reviews.reminders (issue 4)
+]
+
+
+def measurement(name: str) -> Callable[[Callable[[Bench], Result]], Callable[[Bench], Result]]:
+    """Register a measurement under the key it is stored as in latest.json."""
+
+    def register(func: Callable[[Bench], Result]) -> Callable[[Bench], Result]:
+        MEASUREMENTS[name] = func
+        return func
+
+    return register
+
+
+# ---------------------------------------------------------------- the database
+
+
+def django_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE=SETTINGS,
+        DJANGO_DEBUG="0",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def recreate_database(database_url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parts = urllib.parse.urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    if not name or name in ("postgres", "template0", "template1"):
+        raise SystemExit(f"Refusing to drop database {name!r}: set BENCH_DATABASE_URL.")
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def manage(database_url: str, *args: str) -> str:
+    """Run a management command against the bench database; return its output."""
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=django_env(database_url),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode:
+        sys.stderr.write(completed.stdout + completed.stderr)
+        raise SystemExit(f"manage.py {' '.join(args)} failed ({completed.returncode}).")
+    return completed.stdout
+
+
+def build(database_url: str, accounts: int) -> Result:
+    print(f"Recreating {urllib.parse.urlsplit(database_url).path.lstrip('/')} ...", flush=True)
+    recreate_database(database_url)
+    manage(database_url, "migrate", "--noinput", "-v0")
+    print(f"Generating {accounts} accounts ...", flush=True)
+    started = time.perf_counter()
+    output = manage(database_url, "generate_volume", f"--accounts={accounts}", *VOLUME_ARGS)
+    seconds = time.perf_counter() - started
+    print("  " + output.strip(), flush=True)
+    # The accounts line of generate_volume (other generators print their own lines).
+    match = re.search(r"Generated \d+ accounts .*? in ([\d.]+) s", output)
+    inner = float(match.group(1)) if match else seconds
+    return {"seconds": round(inner, 1), "items": accounts, "per_s": round(accounts / inner)}
+
+
+def setup_django(database_url: str) -> None:
+    os.environ.update(django_env(database_url))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+# ---------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(database_url: str, *, workers: int = 2) -> Iterator[str]:
+    """A gunicorn serving the portal on 127.0.0.1; always stopped on the way out."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    GUNICORN_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with GUNICORN_LOG.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn
+            [
+                str(BIN / "gunicorn"),
+                "kam.wsgi:application",
+                f"--bind=127.0.0.1:{port}",
+                f"--workers={workers}",
+                "--timeout=60",
+                "--log-level=warning",
+            ],
+            cwd=ROOT,
+            env=django_env(database_url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(base_url, process)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def wait_until_up(base_url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited ({process.returncode}); see {GUNICORN_LOG}.")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s; see {GUNICORN_LOG}.")
+
+
+class HttpSession:
+    """A browser-like client: cookies, CSRF token, form login."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def _cookie(self, name: str) -> str:
+        return next((c.value or "" for c in self.cookies if c.name == name), "")
+
+    def get(self, path: str) -> tuple[int, bytes, str]:
+        try:
+            with self.opener.open(self.base_url + path, timeout=30) as response:
+                return response.status, response.read(), response.geturl()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read(), exc.geturl()
+
+    def login(self, username: str, password: str) -> None:
+        """Log in once; a failure stops the run (django-axes locks out repeated failures)."""
+        status, _body, _url = self.get("/login/")
+        token = self._cookie("csrftoken")
+        if status != 200 or not token:
+            raise SystemExit(f"GET /login/ gave {status} and no CSRF cookie.")
+        form = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrfmiddlewaretoken": token}
+        ).encode()
+        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+            f"{self.base_url}/login/", data=form, headers={"Referer": f"{self.base_url}/login/"}
+        )
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                landed = urllib.parse.urlsplit(response.geturl()).path
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"Login as {username} failed: HTTP {exc.code}.") from exc
+        if landed.startswith("/login"):
+            raise SystemExit(f"Login as {username} was refused (wrong DEMO_PASSWORD?).")
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class Bench:
+    base_url: str
+    password: str
+    requests: int
+    warmup: int
+    database_url: str = ""
+    sessions: dict[str, HttpSession] = field(default_factory=dict)
+
+    def http(self, username: str) -> HttpSession:
+        if username not in self.sessions:
+            session = HttpSession(self.base_url)
+            session.login(username, self.password)
+            self.sessions[username] = session
+        return self.sessions[username]
+
+    def count_queries(self, username: str, path: str) -> int:
+        """SQL queries of one request, counted in this process (after a warm-up request)."""
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        from kam.models import User
+
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(User.objects.get(username=username))
+        client.get(path)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} as {username} gave {response.status_code} in-process.")
+        return len(captured.captured_queries)
+
+    def page(self, username: str, paths: Sequence[str]) -> Result:
+        """Median and p95 over ``requests`` GETs cycling through ``paths``."""
+        session = self.http(username)
+        for i in range(self.warmup):
+            self._get(session, paths[i % len(paths)], username)
+        timings: list[float] = []
+        for i in range(self.requests):
+            path = paths[i % len(paths)]
+            started = time.perf_counter()
+            self._get(session, path, username)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        return {
+            "median_ms": round(statistics.median(timings), 1),
+            "p95_ms": round(timings[math.ceil(0.95 * len(timings)) - 1], 1),
+            "queries": self.count_queries(username, paths[0]),
+            "n": len(timings),
+        }
+
+    @staticmethod
+    def _get(session: HttpSession, path: str, username: str) -> None:
+        status, body, url = session.get(path)
+        if status != 200 or not body or urllib.parse.urlsplit(url).path.startswith("/login"):
+            raise SystemExit(f"GET {path} as {username} gave {status} ({url}).")
+
+
+def owned_account_paths(username: str) -> list[str]:
+    from accounts.models import Account
+
+    pks = (
+        Account.objects.filter(owner__username=username).order_by("pk").values_list("pk", flat=True)
+    )
+    return [f"/accounts/{pk}/" for pk in pks]
+
+
+@measurement("accounts.list_rm")
+def accounts_list_rm(bench: Bench) -> Result:
+    """The account list of an RM with 200 accounts (and those of their account teams)."""
+    return bench.page(RM_USERNAME, ["/accounts/"])
+
+
+@measurement("accounts.list_exec")
+def accounts_list_exec(bench: Bench) -> Result:
+    """The account list of an executive, who sees every account."""
+    return bench.page(EXEC_USERNAME, ["/accounts/"])
+
+
+@measurement("accounts.detail")
+def accounts_detail(bench: Bench) -> Result:
+    """Account pages of the RM's own accounts, in turn."""
+    return bench.page(RM_USERNAME, owned_account_paths(RM_USERNAME))
+
+
+# ---------------------------------------------------------------- service quality (issue 5)
+
+
+@measurement("sla.report")
+def sla_report(bench: Bench) -> Result:
+    """The service report (this quarter's requests, all accounts) as an executive."""
+    return bench.page(EXEC_USERNAME, ["/service/reports/"])
+
+
+@contextmanager
+def celery_worker(database_url: str, *, concurrency: int = 2) -> Iterator[None]:
+    """A real Celery worker on the configured broker and the bench database; always stopped."""
+    from django.utils import timezone
+
+    from kam.models import Heartbeat
+    from kam.tasks import heartbeat
+
+    log_path = ROOT / "var" / "bench" / "celery.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own venv's celery
+            [
+                str(BIN / "celery"),
+                "-A",
+                "kam",
+                "worker",
+                "-l",
+                "warning",
+                f"--concurrency={concurrency}",
+                "--hostname=kam-bench@%h",
+            ],
+            cwd=ROOT,
+            env=django_env(database_url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            # Ready when it has run a task (the file-system broker has no remote control).
+            asked = timezone.now()
+            heartbeat.delay("bench-worker")
+            deadline = time.monotonic() + 60
+            while not Heartbeat.objects.filter(name="bench-worker", last_seen__gte=asked).exists():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"The Celery worker did not start; see {log_path}.")
+                time.sleep(0.2)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def _sla_backlog_reset() -> None:
+    """Make the breach scan's work repeatable on a reused book: forget the breaches of open
+    requests whose deadline passed in the last three days (the backlog `generate_volume`
+    leaves, see interactions/service_volume.py)."""
+    import datetime as dt
+
+    from django.db import transaction
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from interactions.models import ServiceRequest, ServiceRequestEvent, SlaBreach
+    from kam.models import Notification
+
+    since = timezone.now() - dt.timedelta(days=3)
+    response = Q(responded_at__isnull=True, first_response_due__gte=since)
+    resolution = Q(state__in=["new", "responded"], resolution_due__gte=since)
+    with transaction.atomic():
+        for kind, condition, flag in (
+            ("response", response, "response_breached_at"),
+            ("resolution", resolution, "resolution_breached_at"),
+        ):
+            ids = list(
+                ServiceRequest.objects.filter(condition, **{f"{flag}__isnull": False}).values_list(
+                    "pk", flat=True
+                )
+            )
+            SlaBreach.objects.filter(request_id__in=ids, kind=kind).delete()
+            ServiceRequestEvent.objects.filter(request_id__in=ids, action="breached").delete()
+            Notification.objects.filter(key__in=[f"sla-breach:{pk}:{kind}" for pk in ids]).delete()
+            ServiceRequest.objects.filter(pk__in=ids).update(**{flag: None})
+
+
+@measurement("sla.breach_scan")
+def sla_breach_scan(bench: Bench) -> Result:
+    """The beat job as a real worker runs it: the dispatcher's polling queries, then the chunk
+    tasks that record the breaches (three days' backlog) and notify; timed until nothing is left
+    to record. ``steady_seconds``: a later run that finds nothing (the polling queries)."""
+    from interactions.models import ServiceRequest
+    from interactions.services.service import sla_breach_candidates
+    from interactions.tasks.service import sla_breach_scan as scan_task
+
+    _sla_backlog_reset()
+    pending = sum(len(ids) for _kind, ids in sla_breach_candidates())
+    total = ServiceRequest.objects.count()
+    with celery_worker(bench.database_url):
+        started = time.perf_counter()
+        scan_task.delay()
+        deadline = time.monotonic() + 300
+        while sla_breach_candidates():
+            if time.monotonic() > deadline:
+                raise SystemExit("The breach scan did not finish within 5 minutes.")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+    steady = time.perf_counter()
+    assert not sla_breach_candidates()
+    steady_seconds = time.perf_counter() - steady
+    return {
+        "seconds": round(seconds, 2),
+        "items": total,
+        "per_s": round(total / seconds),
+        "breaches": pending,
+        "steady_seconds": round(steady_seconds, 3),
+    }
+
+
+# ---------------------------------------------------------------- interactions and reviews (issue 4)
+
+
+@measurement("interactions.timeline")
+def interactions_timeline(bench: Bench) -> Result:
+    """The relationship timeline (first page, cadence, contact coverage) of the RM's own
+    accounts, in turn; about a hundred interactions each in a book of a million."""
+    from accounts.models import Account
+
+    pks = (
+        Account.objects.filter(owner__username=RM_USERNAME)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return bench.page(RM_USERNAME, [f"/accounts/{pk}/interactions/" for pk in pks])
+
+
+def _reminders_reset(quarter: Any, stage: str) -> None:
+    """Forget the reminders of (quarter, stage) so that the run really sends them."""
+    from interactions.models import ReviewReminder
+    from kam.models import Notification
+
+    ReviewReminder.objects.filter(year=quarter.year, quarter=quarter.quarter, stage=stage).delete()
+    Notification.objects.filter(
+        key__startswith="review-reminder:", key__endswith=f":{quarter.slug}:{stage}"
+    ).delete()
+
+
+@measurement("reviews.reminders")
+def reviews_reminders(bench: Bench) -> Result:
+    """The daily reminder job as a real worker runs it, over every account: the dispatcher's
+    set-based listing, then the chunk tasks that claim, notify (in-app and e-mail) and mark
+    each reminder sent; timed until the last one is sent. Run for a day 10 days before the end
+    of the next quarter, when no review is scheduled yet: every required account is reminded
+    (the worst case). ``steady_seconds``: a re-run the same day, which finds nothing to send."""
+    import datetime as dt
+
+    from interactions.models import ReviewReminder
+    from interactions.quarters import Quarter
+    from interactions.selectors.reviews import reminder_targets
+    from interactions.tasks.reviews import review_reminders_dispatch
+
+    quarter = Quarter.current().next()
+    day = quarter.last_day - dt.timedelta(days=10)
+    stage = "d14"
+    _reminders_reset(quarter, stage)
+    expected = len(reminder_targets(quarter=quarter, stage=stage))
+    from accounts.models import Account
+
+    total = Account.objects.count()
+    sent = ReviewReminder.objects.filter(
+        year=quarter.year, quarter=quarter.quarter, stage=stage, sent_at__isnull=False
+    )
+    with celery_worker(bench.database_url):
+        started = time.perf_counter()
+        review_reminders_dispatch.delay(day.isoformat())
+        deadline = time.monotonic() + 300
+        while sent.count() < expected:
+            if time.monotonic() > deadline:
+                raise SystemExit("The reminder job did not finish within 5 minutes.")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        steady = time.perf_counter()
+        review_reminders_dispatch.apply(args=[day.isoformat()])  # in-process: lists nothing
+        steady_seconds = time.perf_counter() - steady
+    return {
+        "seconds": round(seconds, 2),
+        "items": total,
+        "per_s": round(total / seconds),
+        "reminders": expected,
+        "steady_seconds": round(steady_seconds, 3),
+    }
+
+
+# ---------------------------------------------------------------- tiering (issue 3)
+
+
+@measurement("tiering.recompute")
+def tiering_recompute(bench: Bench) -> Result:
+    """A full recompute of every account as the nightly job runs it, by one real Celery worker
+    process: the dispatcher splits the book into chunks, the chunk tasks score them (set-based
+    reads, bulk writes, row locks) and write the tier history; timed from the dispatch until the
+    run's last chunk is done. ``queries_per_chunk``: the SQL of one chunk task, counted in this
+    process on the same database (the published model is read once per process, before)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.choices import RecomputeTrigger
+    from accounts.models import Account, TierChange, TieringChunk, TieringRun
+    from accounts.tasks import tiering_recompute_all
+    from accounts.tiering_demo import volume_tiering_setup
+    from accounts.tiering_services import (
+        chunk_size,
+        scoring_model_published,
+        scoring_model_spec,
+        tiering_chunk_process,
+        tiering_run_start,
+    )
+
+    volume_tiering_setup()  # the published model (generate_volume installs it too)
+    total = Account.objects.count()
+    history_before = TierChange.objects.count()
+    with celery_worker(bench.database_url, concurrency=1):
+        asked = timezone.now()
+        started = time.perf_counter()
+        tiering_recompute_all.delay(RecomputeTrigger.MANUAL)
+        deadline = time.monotonic() + 300
+        while True:
+            run = TieringRun.objects.filter(started_at__gte=asked).order_by("pk").first()
+            if run is not None and run.finished_at is not None:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit("The tiering recompute did not finish within 5 minutes.")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+    changes = TierChange.objects.count() - history_before
+
+    scoring_model_spec(scoring_model=scoring_model_published())  # type: ignore[arg-type]
+    probe, chunk_ids = tiering_run_start(trigger=RecomputeTrigger.MANUAL)
+    with CaptureQueriesContext(connection) as captured:
+        tiering_chunk_process(chunk_id=chunk_ids[0])
+    TieringRun.objects.filter(pk=probe.pk).delete()  # type: ignore[union-attr]
+    return {
+        "seconds": round(seconds, 2),
+        "items": total,
+        "per_s": round(total / seconds),
+        "queries_per_chunk": len(captured.captured_queries),
+        "chunks": run.chunk_count,
+        "chunk_size": chunk_size(),
+        "tier_changes": changes,
+        "accounts_scored": sum(
+            TieringChunk.objects.filter(run=run).values_list("accounts", flat=True)
+        ),
+    }
+
+
+# ---------------------------------------------------------------- results
+
+
+def merge_results(new: dict[str, Result]) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    existing: dict[str, Result] = {}
+    if RESULTS.exists():
+        try:
+            existing = json.loads(RESULTS.read_text())
+        except json.JSONDecodeError:
+            existing = {}
+    existing.update(new)
+    RESULTS.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+
+
+def print_table(results: dict[str, Result]) -> None:
+    pages = {k: v for k, v in results.items() if "median_ms" in v}
+    jobs = {k: v for k, v in results.items() if "median_ms" not in v}
+    if pages:
+        print(f"\n{'page':<24}{'median ms':>11}{'p95 ms':>10}{'queries':>9}{'n':>6}")
+        for name, r in pages.items():
+            print(f"{name:<24}{r['median_ms']:>11}{r['p95_ms']:>10}{r['queries']:>9}{r['n']:>6}")
+    if jobs:
+        print(f"\n{'job':<24}{'seconds':>11}{'items':>10}{'per s':>9}")
+        for name, r in jobs.items():
+            print(f"{name:<24}{r['seconds']:>11}{r['items']:>10}{r['per_s']:>9}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=300, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--reuse", action="store_true", help="keep the existing bench database")
+    parser.add_argument(
+        "--only", action="append", choices=sorted(MEASUREMENTS), help="run only these"
+    )
+    args = parser.parse_args(argv)
+
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    results: dict[str, Result] = {}
+    if not args.reuse:
+        results["accounts.generate_volume"] = build(database_url, args.accounts)
+    setup_django(database_url)
+    from accounts.demo import demo_password
+
+    names = args.only or list(MEASUREMENTS)
+    with gunicorn(database_url, workers=args.workers) as base_url:
+        bench = Bench(
+            base_url=base_url,
+            password=demo_password(),
+            requests=args.requests,
+            warmup=args.warmup,
+            database_url=database_url,
+        )
+        for name in names:
+            print(f"Measuring {name} ...", flush=True)
+            results[name] = MEASUREMENTS[name](bench)
+    print_table(results)
+    merge_results(results)
+    print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
