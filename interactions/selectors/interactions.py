@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -307,7 +307,7 @@ def accounts_cadence_overdue(*, user: User, owned_only: bool = True) -> QuerySet
         qs.exclude(status__in=[AccountStatus.EXITED])
         .filter(cadence_overdue_q(cadence=tier_cadence_days()))
         .select_related("contact_stats")
-        .order_by("contact_stats__last_meaningful_at", "pk")
+        .order_by(F("contact_stats__last_meaningful_at").asc(nulls_first=True), "pk")
     )
 
 
@@ -328,7 +328,7 @@ def senior_contacts_not_met(*, account: Account, days: int = COVERAGE_DAYS) -> l
             )
         )
         .filter(Q(last_met__isnull=True) | Q(last_met__lt=since))
-        .order_by("last_met", "name")
+        .order_by(F("last_met").asc(nulls_first=True), "name")
     )
     return list(contacts)
 
