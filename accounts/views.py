@@ -17,6 +17,7 @@ from interactions.selectors.interactions import home_relationship
 from interactions.selectors.service import service_home_for_user
 from kam.models import User
 from kam.roles import Role
+from risk.selectors import alerts_for_home, with_risk_level
 
 from . import selectors, services
 from .choices import Tier
@@ -42,7 +43,8 @@ def _can_create_accounts(user: User) -> bool:
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     visible = selectors.account_list_for_user(user=user)
-    mine = visible.filter(owner=user).select_related("owner").order_by("-updated_at")[:PAGE_SIZE]
+    mine = with_risk_level(visible.filter(owner=user)).select_related("owner")
+    mine = mine.order_by("-updated_at")[:PAGE_SIZE]
     tier_counts = dict(
         visible.order_by().values_list("tier").annotate(n=Count("pk")).values_list("tier", "n")
     )
@@ -58,6 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "relationship": home_relationship(user=user),
             "tiering_home": home_tiering(user=user),
             "service": service_home_for_user(user=user),
+            "risk_home": alerts_for_home(user=user),
         },
     )
 
@@ -65,7 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    queryset = selectors.account_list_for_user(user=user).select_related(
+    queryset = with_risk_level(selectors.account_list_for_user(user=user)).select_related(
         "owner", "team", "current_score"
     )
     account_filter = AccountFilter(request.GET, queryset=queryset, request=request)

@@ -269,6 +269,23 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Early-warning scan: hourly at :07 (off the hour, clear of the other jobs). The dispatcher
+    # splits the accounts into chunks that any number of workers share; one active alert per
+    # (account, rule) is a partial unique constraint, so an overlapping or retried run
+    # duplicates nothing. Risk officers can also run it on demand.
+    "risk-scan-hourly": {
+        "task": "risk.scan_scheduled",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 50 * 60},
+    },
+    # Escalation of alerts not acknowledged by their deadline (team lead, then executives):
+    # every 15 minutes, so an escalation lands within a quarter hour of the deadline. Each
+    # level happens once per alert (unique constraint and a conditional update).
+    "risk-escalate-alerts": {
+        "task": "risk.escalate_alerts",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
 }
 
 # ---------------------------------------------------------------- logging

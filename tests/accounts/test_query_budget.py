@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 LIST_BUDGET = 10
 DETAIL_BUDGET = 15 + 1  # 12 + the tiering panel: score and plan, tier history, open overrides
-# + 1 for the open service requests panel.
+# + 1 for the risk panel (active alerts; their count only when more than shown).
 # + 5 for the relationship sections (interactions: tier policies, overdue cadence, follow-ups,
 # upcoming reviews, unread notifications).
 # + 2 for tiering (plan actions due, accounts missing a required plan).

@@ -1,0 +1,302 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ACTIVE_STATES, CovenantSource
+from .forms import RiskRuleForm
+from .models import (
+    Alert,
+    AlertEscalation,
+    AlertEvent,
+    CovenantMetric,
+    CovenantTest,
+    EsgEvent,
+    MitigationAction,
+    ProjectCovenant,
+    RatingChange,
+    RiskRule,
+    ScanError,
+    ScanRun,
+)
+from .rules import registry
+
+
+@admin.register(RiskRule)
+class RiskRuleAdmin(admin.ModelAdmin):
+    """Parameters are checked against the rule type's schema: a wrong type or a value out of
+    range is refused with a message naming the parameter and what it expects."""
+
+    form = RiskRuleForm
+    list_display = ("name", "rule_type", "enabled", "severity", "tiers_display", "updated_at")
+    list_filter = ("enabled", "rule_type", "severity")
+    search_fields = ("name", "description")
+    readonly_fields = ("parameter_reference", "updated_at", "updated_by")
+    fields = (
+        "name",
+        "rule_type",
+        "description",
+        "enabled",
+        "severity",
+        "tiers",
+        "parameters",
+        "parameter_reference",
+        "updated_at",
+        "updated_by",
+    )
+    actions = ["enable", "disable"]
+
+    @admin.display(description=_("tiers"))
+    def tiers_display(self, obj: RiskRule) -> str:
+        return ", ".join(obj.tier_labels) or str(_("all"))
+
+    @admin.display(description=_("parameter reference"))
+    def parameter_reference(self, obj: RiskRule | None) -> SafeString:
+        codes = [obj.rule_type] if obj and obj.pk else None
+        return render_to_string(
+            "risk/_rule_reference.html", {"reference": registry.parameter_reference(codes)}
+        )  # type: ignore[return-value]
+
+    def save_model(self, request: HttpRequest, obj: RiskRule, form: Any, change: bool) -> None:
+        obj.updated_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Enable the selected rules"))
+    def enable(self, request: HttpRequest, queryset: QuerySet[RiskRule]) -> None:
+        waiting = [r.name for r in queryset if r.type is None or not r.type.available()]
+        if waiting:
+            self.message_user(
+                request,
+                _("Not enabled (their rule type waits for another part): %(names)s")
+                % {"names": ", ".join(waiting)},
+                messages.WARNING,
+            )
+        count = queryset.exclude(name__in=waiting).update(enabled=True)
+        self.message_user(request, _("%(n)d rules enabled.") % {"n": count})
+
+    @admin.action(description=_("Disable the selected rules"))
+    def disable(self, request: HttpRequest, queryset: QuerySet[RiskRule]) -> None:
+        count = queryset.update(enabled=False)
+        self.message_user(request, _("%(n)d rules disabled.") % {"n": count})
+
+
+@admin.register(CovenantMetric)
+class CovenantMetricAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "name",
+        "name_zh",
+        "direction",
+        "unit",
+        "default_threshold",
+        "is_active",
+    )
+    list_editable = ("is_active",)
+    search_fields = ("code", "name", "name_zh")
+
+
+@admin.register(ProjectCovenant)
+class ProjectCovenantAdmin(admin.ModelAdmin):
+    list_display = ("project", "metric", "threshold", "clause", "updated_at")
+    list_filter = ("metric",)
+    list_select_related = ("project", "metric")
+    search_fields = ("project__name", "project__account__legal_name_en", "clause")
+    autocomplete_fields = ("project",)
+
+
+class CovenantTestAdminForm(forms.ModelForm):
+    class Meta:
+        model = CovenantTest
+        fields = ["project", "metric", "period_end", "value", "note"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        project, metric = data.get("project"), data.get("metric")
+        if project and metric:
+            covenant = ProjectCovenant.objects.filter(project=project, metric=metric).first()
+            if covenant is None:
+                raise forms.ValidationError(
+                    _("%(project)s has no %(metric)s covenant; add its threshold first.")
+                    % {"project": project, "metric": metric}
+                )
+            self.instance.threshold = covenant.threshold
+            self.instance.direction = metric.direction
+            if not self.instance.pk:
+                self.instance.source = CovenantSource.ADMIN
+        return data
+
+
+@admin.register(CovenantTest)
+class CovenantTestAdmin(admin.ModelAdmin):
+    form = CovenantTestAdminForm
+    list_display = ("project", "metric", "period_end", "value", "threshold", "breach", "source")
+    list_filter = ("metric", "source", "period_end")
+    list_select_related = ("project", "metric")
+    search_fields = ("project__name", "project__account__legal_name_en")
+    autocomplete_fields = ("project",)
+    date_hierarchy = "period_end"
+
+    @admin.display(boolean=True, description=_("breach"))
+    def breach(self, obj: CovenantTest) -> bool:
+        return obj.is_breach
+
+    def save_model(self, request: HttpRequest, obj: CovenantTest, form: Any, change: bool) -> None:
+        obj.entered_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(EsgEvent)
+class EsgEventAdmin(admin.ModelAdmin):
+    list_display = ("title", "account", "occurred_on", "category", "severity", "closed_on")
+    list_filter = ("category", "severity", "source")
+    list_select_related = ("account",)
+    search_fields = ("title", "account__legal_name_en", "account__legal_name_zh")
+    autocomplete_fields = ("account", "project")
+    date_hierarchy = "occurred_on"
+
+
+class AlertEventInline(admin.TabularInline):
+    model = AlertEvent
+    extra = 0
+    fields = ("at", "kind", "actor", "from_state", "to_state", "note")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MitigationActionInline(admin.TabularInline):
+    model = MitigationAction
+    extra = 0
+    fields = ("description", "owner", "due_date", "done_at")
+    autocomplete_fields = ("owner",)
+
+
+class EscalationInline(admin.TabularInline):
+    model = AlertEscalation
+    extra = 0
+    fields = ("level", "at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    title = _("active")
+    parameter_name = "active"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Active")), ("no", _("Closed"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Alert]) -> QuerySet[Alert]:
+        if self.value() == "yes":
+            return queryset.filter(state__in=ACTIVE_STATES)
+        if self.value() == "no":
+            return queryset.exclude(state__in=ACTIVE_STATES)
+        return queryset
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    """Alerts change state through the portal's lifecycle (which keeps their history); the
+    admin shows them and lets an administrator correct owner or description."""
+
+    list_display = (
+        "title",
+        "account",
+        "severity",
+        "state",
+        "source",
+        "opened_at",
+        "escalation_level",
+    )
+    list_filter = (ActiveFilter, "state", "severity", "source", "rule", "escalation_level")
+    list_select_related = ("account", "rule")
+    search_fields = ("title", "account__legal_name_en", "account__legal_name_zh")
+    autocomplete_fields = ("owner",)
+    date_hierarchy = "opened_at"
+    readonly_fields = (
+        "account",
+        "rule",
+        "source",
+        "severity",
+        "state",
+        "evidence",
+        "raised_by",
+        "opened_at",
+        "last_seen_at",
+        "evidence_changed_at",
+        "ack_deadline",
+        "acknowledged_at",
+        "acknowledged_by",
+        "mitigation_started_at",
+        "closed_at",
+        "closed_by",
+        "closing_note",
+        "resolved_automatically",
+        "suppressed_until",
+        "escalation_level",
+        "portal_link",
+    )
+    inlines = [MitigationActionInline, EscalationInline, AlertEventInline]
+
+    @admin.display(description=_("in the portal"))
+    def portal_link(self, obj: Alert) -> str:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), _("Open the alert"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class ScanErrorInline(admin.TabularInline):
+    model = ScanError
+    extra = 0
+    fields = ("at", "step", "rule", "error", "traceback")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ScanRun)
+class ScanRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "trigger",
+        "status",
+        "chunks_done",
+        "chunks_total",
+        "accounts",
+        "raised",
+        "resolved",
+        "errors",
+    )
+    list_filter = ("status", "trigger")
+    readonly_fields = [f.name for f in ScanRun._meta.fields]
+    inlines = [ScanErrorInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(RatingChange)
+class RatingChangeAdmin(admin.ModelAdmin):
+    list_display = ("account", "from_rating", "to_rating", "observed_at")
+    list_select_related = ("account",)
+    search_fields = ("account__legal_name_en", "account__legal_name_zh")
+    readonly_fields = ("account", "from_rating", "to_rating", "observed_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,108 @@
+"""Choice lists of the risk domain. Stored values are stable codes."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Severity(models.IntegerChoices):
+    """An alert's severity; integers so that ``Max`` gives an account's worst alert."""
+
+    LOW = 1, _("Low")
+    MEDIUM = 2, _("Medium")
+    HIGH = 3, _("High")
+
+
+class RiskLevel(models.IntegerChoices):
+    """An account's risk level: the severity of its worst active alert, green when none."""
+
+    GREEN = 0, _("Green")
+    YELLOW = 1, _("Yellow")
+    ORANGE = 2, _("Orange")
+    RED = 3, _("Red")
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_MITIGATION = "in_mitigation", _("In mitigation")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+# An alert in one of these states is "active": it counts for the risk level, the scan keeps its
+# evidence fresh, and at most one per (account, rule) may exist.
+ACTIVE_STATES = (AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.IN_MITIGATION)
+CLOSED_STATES = (AlertState.RESOLVED, AlertState.DISMISSED)
+
+
+class AlertSource(models.TextChoices):
+    SCAN = "scan", _("Early-warning scan")
+    MANUAL = "manual", _("Raised by a user")
+
+
+class EventKind(models.TextChoices):
+    RAISED = "raised", _("Raised")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    MITIGATION_STARTED = "mitigation_started", _("Mitigation started")
+    ACTION_ADDED = "action_added", _("Mitigation action added")
+    ACTION_DONE = "action_done", _("Mitigation action done")
+    COMMENT = "comment", _("Comment")
+    ESCALATED = "escalated", _("Escalated")
+    RESOLVED = "resolved", _("Resolved")
+    AUTO_RESOLVED = "auto_resolved", _("Resolved automatically")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+CLOSING_EVENTS = (EventKind.RESOLVED, EventKind.AUTO_RESOLVED, EventKind.DISMISSED)
+
+
+class EscalationLevel(models.IntegerChoices):
+    NONE = 0, _("Not escalated")
+    TEAM_LEAD = 1, _("Team lead")
+    EXECUTIVE = 2, _("Executive")
+
+
+class CovenantDirection(models.TextChoices):
+    MINIMUM = "min", _("Minimum (the figure must stay at or above the threshold)")
+    MAXIMUM = "max", _("Maximum (the figure must stay at or below the threshold)")
+
+
+class CovenantSource(models.TextChoices):
+    PORTAL = "portal", _("Entered in the portal")
+    IMPORT = "import", _("Imported from a file")
+    ADMIN = "admin", _("Entered in the admin")
+    GENERATED = "generated", _("Generated (demo or volume data)")
+
+
+class EsgCategory(models.TextChoices):
+    ENVIRONMENTAL = "environmental", _("Environmental")
+    SOCIAL = "social", _("Social")
+    GOVERNANCE = "governance", _("Governance")
+
+
+class EsgSeverity(models.IntegerChoices):
+    MINOR = 1, _("Minor")
+    MODERATE = 2, _("Moderate")
+    SEVERE = 3, _("Severe")
+
+
+class EsgSource(models.TextChoices):
+    MEDIA = "media", _("Media report")
+    NGO = "ngo", _("NGO or community complaint")
+    REGULATOR = "regulator", _("Regulator or court")
+    CLIENT = "client", _("Client disclosure")
+    INTERNAL = "internal", _("Internal review or site visit")
+
+
+class ScanTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("Schedule")
+    MANUAL = "manual", _("On demand")
+
+
+class ScanStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Could not start")

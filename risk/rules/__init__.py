@@ -1,0 +1,6 @@
+"""Early-warning rule types. Importing this package registers every type."""
+
+from . import covenants, portfolio, relationship, signals
+from .registry import REGISTRY, RuleType, get
+
+__all__ = ["REGISTRY", "RuleType", "covenants", "get", "portfolio", "relationship", "signals"]

@@ -1,0 +1,54 @@
+"""Template helpers that let other apps' pages show risk without their views knowing about
+this app: the account page's risk panel and the risk-level badge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from accounts.models import Account
+from kam.models import User
+
+from ..choices import RiskLevel
+from ..selectors import account_risk_summary, user_triages_alerts
+
+register = template.Library()
+
+_CODES = {level.value: level.name.lower() for level in RiskLevel}
+
+
+@register.filter
+def risk_level_code(level: Any) -> str:
+    """0..3 → green/yellow/orange/red (CSS class suffix)."""
+    try:
+        return _CODES.get(int(level or 0), "green")
+    except (TypeError, ValueError):
+        return "green"
+
+
+@register.filter
+def risk_level_label(level: Any) -> str:
+    try:
+        return str(RiskLevel(int(level or 0)).label)
+    except (TypeError, ValueError):
+        return str(RiskLevel.GREEN.label)
+
+
+@register.filter
+def triages_alerts(user: Any) -> bool:
+    return isinstance(user, User) and user.is_authenticated and user_triages_alerts(user)
+
+
+@register.inclusion_tag("risk/_account_panel.html", takes_context=True)
+def account_risk_panel(context: template.Context, account: Account) -> dict[str, Any]:
+    """Risk level and active alerts on the account page (two queries at most); ``account``
+    was fetched through the one door."""
+    user = context["request"].user
+    writable = context.get("can_edit")  # the account page knows already
+    return {
+        "account": account,
+        "risk": account_risk_summary(
+            user=user, account=account, writable=None if writable is None else bool(writable)
+        ),
+    }

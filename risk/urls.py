@@ -1,0 +1,41 @@
+from django.urls import path
+
+from . import views
+
+app_name = "risk"
+
+urlpatterns = [
+    path("alerts/", views.alert_list, name="alert_list"),
+    path("alerts/<int:pk>/", views.alert_detail, name="alert_detail"),
+    path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
+    path("alerts/<int:pk>/comment/", views.alert_comment, name="alert_comment"),
+    path("alerts/<int:pk>/mitigate/", views.alert_mitigate, name="alert_mitigate"),
+    path("alerts/<int:pk>/actions/", views.alert_action_add, name="alert_action_add"),
+    path(
+        "alerts/<int:pk>/actions/<int:action_pk>/done/",
+        views.alert_action_done,
+        name="alert_action_done",
+    ),
+    path("alerts/<int:pk>/resolve/", views.alert_resolve, name="alert_resolve"),
+    path("alerts/<int:pk>/dismiss/", views.alert_dismiss, name="alert_dismiss"),
+    path("accounts/<int:pk>/alerts/new/", views.alert_raise, name="alert_raise"),
+    path("accounts/<int:pk>/covenants/", views.account_covenants, name="account_covenants"),
+    path("accounts/<int:pk>/covenants/new/", views.covenant_create, name="covenant_create"),
+    path(
+        "accounts/<int:pk>/covenants/figures/new/",
+        views.covenant_test_create,
+        name="covenant_test_create",
+    ),
+    path("accounts/<int:pk>/covenants/import/", views.covenant_import, name="covenant_import"),
+    path("accounts/<int:pk>/esg/new/", views.esg_event_create, name="esg_event_create"),
+    path(
+        "accounts/<int:pk>/esg/<int:event_pk>/close/",
+        views.esg_event_close,
+        name="esg_event_close",
+    ),
+    path("scans/", views.scan_list, name="scan_list"),
+    path("scans/run/", views.scan_run, name="scan_run"),
+    path("rules/", views.rule_list, name="rule_list"),
+    path("rules/new/", views.rule_edit, name="rule_create"),
+    path("rules/<int:pk>/", views.rule_edit, name="rule_edit"),
+]

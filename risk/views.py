@@ -1,0 +1,488 @@
+"""Risk pages. Alerts and covenants are reached through risk.selectors, built on the account
+selectors (404 when the account is not yours, 403 when you may only read); writes go through
+risk.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Account
+from accounts.selectors import account_get_for_user, account_is_writable
+from kam.models import User
+
+from . import selectors, services
+from .choices import AlertState
+from .filters import AlertFilter
+from .forms import (
+    ActionForm,
+    CloseForm,
+    CovenantForm,
+    CovenantImportForm,
+    CovenantTestForm,
+    EsgCloseForm,
+    EsgEventForm,
+    ManualAlertForm,
+    MitigationForm,
+    NoteForm,
+    RiskRuleForm,
+)
+from .models import Alert, EsgEvent, MitigationAction, RiskRule
+from .rules import registry
+
+PAGE_SIZE = 25
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _form_page(
+    request: HttpRequest,
+    *,
+    form: Any,
+    title: str,
+    back: str,
+    account: Account | None = None,
+    alert: Alert | None = None,
+    submit: str | None = None,
+    danger: bool = False,
+    multipart: bool = False,
+) -> HttpResponse:
+    return render(
+        request,
+        "risk/form.html",
+        {
+            "form": form,
+            "title": title,
+            "back": back,
+            "account": account,
+            "alert": alert,
+            "submit": submit or _("Save"),
+            "danger": danger,
+            "multipart": multipart,
+        },
+    )
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@login_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    queryset = selectors.alert_list_for_user(user=user).select_related(
+        "account", "account__team", "rule", "owner"
+    )
+    alert_filter = AlertFilter(request.GET, queryset=queryset, request=request)
+    alerts = alert_filter.qs if alert_filter.is_valid() else queryset.none()
+    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "risk/alert_list.html",
+        {
+            "filter": alert_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "can_scan": selectors.user_triages_alerts(user),
+        },
+    )
+
+
+@login_required
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    alert = selectors.alert_get_for_user(user=user, pk=pk)
+    can_act = selectors.alert_can_act(user=user, alert=alert)
+    context: dict[str, Any] = {
+        "alert": alert,
+        "account": alert.account,
+        "can_act": can_act and alert.is_active,
+        "can_dismiss": selectors.alert_can_dismiss(user=user) and alert.is_active,
+        "comment_form": NoteForm(),
+        **selectors.alert_detail_context(alert=alert),
+    }
+    if can_act and alert.state == AlertState.IN_MITIGATION:
+        context["action_form"] = ActionForm(owners=selectors.action_owner_choices(alert=alert))
+    return render(request, "risk/alert_detail.html", context)
+
+
+def _act(request: HttpRequest, pk: int) -> tuple[User, Alert]:
+    user = _user(request)
+    return user, selectors.alert_get_for_user(user=user, pk=pk, act=True)
+
+
+def _changed(request: HttpRequest, alert: Alert, exc: ValidationError) -> HttpResponse:
+    for message in exc.messages:
+        messages.error(request, message)
+    return redirect(alert)
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    user, alert = _act(request, pk)
+    try:
+        services.alert_acknowledge(alert=alert, user=user)
+    except services.AlertChanged as exc:
+        return _changed(request, alert, exc)
+    messages.success(request, _("Alert acknowledged."))
+    return redirect(alert)
+
+
+@login_required
+@require_POST
+def alert_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    user, alert = _act(request, pk)
+    form = NoteForm(request.POST, required=True)
+    if form.is_valid():
+        services.alert_comment(alert=alert, user=user, note=form.cleaned_data["note"])
+        messages.success(request, _("Comment added."))
+    else:
+        messages.error(request, _("Write a comment first."))
+    return redirect(alert)
+
+
+@login_required
+def alert_mitigate(request: HttpRequest, pk: int) -> HttpResponse:
+    user, alert = _act(request, pk)
+    form = MitigationForm(request.POST or None, owners=selectors.action_owner_choices(alert=alert))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.alert_start_mitigation(
+                alert=alert,
+                user=user,
+                plan=data["plan"],
+                action=data.get("action") or "",
+                action_owner=data.get("owner"),
+                action_due=data.get("due_date"),
+            )
+        except services.AlertChanged as exc:
+            return _changed(request, alert, exc)
+        messages.success(request, _("Mitigation plan recorded."))
+        return redirect(alert)
+    return _form_page(
+        request,
+        form=form,
+        title=_("Start mitigation"),
+        back=alert.get_absolute_url(),
+        account=alert.account,
+        alert=alert,
+    )
+
+
+@login_required
+@require_POST
+def alert_action_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user, alert = _act(request, pk)
+    form = ActionForm(request.POST, owners=selectors.action_owner_choices(alert=alert))
+    if not form.is_valid():
+        return _form_page(
+            request,
+            form=form,
+            title=_("Add a mitigation action"),
+            back=alert.get_absolute_url(),
+            account=alert.account,
+            alert=alert,
+        )
+    try:
+        services.mitigation_action_add(
+            alert=alert,
+            user=user,
+            description=form.cleaned_data["description"],
+            owner=form.cleaned_data["owner"],
+            due_date=form.cleaned_data["due_date"],
+        )
+    except services.AlertChanged as exc:
+        return _changed(request, alert, exc)
+    messages.success(request, _("Action added."))
+    return redirect(alert)
+
+
+@login_required
+@require_POST
+def alert_action_done(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
+    user, alert = _act(request, pk)
+    action = get_object_or_404(MitigationAction, pk=action_pk, alert=alert)
+    services.mitigation_action_complete(action=action, user=user)
+    messages.success(request, _("Action marked done."))
+    return redirect(alert)
+
+
+def _close(request: HttpRequest, pk: int, *, dismiss: bool) -> HttpResponse:
+    user, alert = _act(request, pk)
+    if dismiss and not selectors.alert_can_dismiss(user=user):
+        raise PermissionDenied(_("Only risk officers dismiss alerts."))
+    form = CloseForm(request.POST or None, dismiss=dismiss)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if dismiss:
+                services.alert_dismiss(
+                    alert=alert, user=user, reason=data["note"], quiet_days=data["quiet_days"]
+                )
+                messages.success(request, _("Alert dismissed."))
+            else:
+                services.alert_resolve(
+                    alert=alert, user=user, note=data["note"], quiet_days=data["quiet_days"]
+                )
+                messages.success(request, _("Alert resolved."))
+        except services.AlertChanged as exc:
+            return _changed(request, alert, exc)
+        return redirect(alert)
+    return _form_page(
+        request,
+        form=form,
+        title=_("Dismiss the alert") if dismiss else _("Resolve the alert"),
+        back=alert.get_absolute_url(),
+        account=alert.account,
+        alert=alert,
+        submit=_("Dismiss") if dismiss else _("Resolve"),
+        danger=dismiss,
+    )
+
+
+@login_required
+def alert_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _close(request, pk, dismiss=False)
+
+
+@login_required
+def alert_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    return _close(request, pk, dismiss=True)
+
+
+@login_required
+def alert_raise(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manual alert on an account: its team, or a risk officer."""
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=pk)
+    if not (selectors.user_triages_alerts(user) or account_is_writable(user=user, account=account)):
+        raise PermissionDenied(_("Only the account team and risk officers raise alerts."))
+    form = ManualAlertForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            alert = services.alert_raise_manual(account=account, user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Alert raised."))
+            return redirect(alert)
+    return _form_page(
+        request,
+        form=form,
+        title=_("Raise a risk alert"),
+        back=account.get_absolute_url(),
+        account=account,
+        submit=_("Raise alert"),
+    )
+
+
+# ---------------------------------------------------------------- covenants and ESG
+
+
+@login_required
+def account_covenants(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=pk)
+    writable = account_is_writable(user=user, account=account)
+    return render(
+        request,
+        "risk/account_covenants.html",
+        {
+            "account": account,
+            "projects": selectors.covenants_for_account(account=account),
+            "esg_events": selectors.esg_events_for_account(account=account),
+            "can_edit": writable,
+            "can_record_esg": writable or selectors.user_triages_alerts(user),
+        },
+    )
+
+
+@login_required
+def covenant_create(request: HttpRequest, pk: int) -> HttpResponse:
+    account = account_get_for_user(user=_user(request), pk=pk, write=True)
+    form = CovenantForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.covenant_save(**form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Covenant saved."))
+            return redirect("risk:account_covenants", pk=account.pk)
+    return _form_page(
+        request,
+        form=form,
+        title=_("Add or amend a covenant"),
+        back=_covenants_url(account),
+        account=account,
+    )
+
+
+@login_required
+def covenant_test_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=pk, write=True)
+    form = CovenantTestForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.covenant_test_record(user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Covenant figure recorded."))
+            return redirect("risk:account_covenants", pk=account.pk)
+    return _form_page(
+        request,
+        form=form,
+        title=_("Record a covenant figure"),
+        back=_covenants_url(account),
+        account=account,
+    )
+
+
+@login_required
+def covenant_import(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=pk, write=True)
+    form = CovenantImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = services.covenant_tests_import(
+            account=account, user=user, upload=form.cleaned_data["file"]
+        )
+        if result.ok:
+            messages.success(
+                request,
+                _("Imported: %(created)s new figures, %(updated)s corrected.")
+                % {"created": result.created, "updated": result.updated},
+            )
+            return redirect("risk:account_covenants", pk=account.pk)
+    return render(
+        request,
+        "risk/covenant_import.html",
+        {"account": account, "form": form, "result": result},
+    )
+
+
+def _covenants_url(account: Account) -> str:
+    return reverse("risk:account_covenants", args=[account.pk])
+
+
+def _esg_account(request: HttpRequest, pk: int) -> tuple[User, Account]:
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=pk)
+    if not (account_is_writable(user=user, account=account) or selectors.user_triages_alerts(user)):
+        raise PermissionDenied(_("Only the account team and risk officers record ESG events."))
+    return user, account
+
+
+@login_required
+def esg_event_create(request: HttpRequest, pk: int) -> HttpResponse:
+    user, account = _esg_account(request, pk)
+    form = EsgEventForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        services.esg_event_record(account=account, user=user, **form.cleaned_data)
+        messages.success(request, _("ESG event recorded."))
+        return redirect("risk:account_covenants", pk=account.pk)
+    return _form_page(
+        request,
+        form=form,
+        title=_("Record a negative ESG event"),
+        back=_covenants_url(account),
+        account=account,
+    )
+
+
+@login_required
+def esg_event_close(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
+    _user_, account = _esg_account(request, pk)
+    try:
+        event = EsgEvent.objects.get(pk=event_pk, account=account)
+    except (EsgEvent.DoesNotExist, ValueError) as exc:
+        raise Http404("No such event.") from exc
+    form = EsgCloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.esg_event_close(
+            event=event, closed_on=form.cleaned_data["closed_on"], note=form.cleaned_data["note"]
+        )
+        messages.success(request, _("ESG event closed."))
+        return redirect("risk:account_covenants", pk=account.pk)
+    return _form_page(
+        request,
+        form=form,
+        title=_("Close the ESG event “%(title)s”") % {"title": event.title},
+        back=_covenants_url(account),
+        account=account,
+    )
+
+
+# ---------------------------------------------------------------- scans and rules
+
+
+def _officer(request: HttpRequest) -> User:
+    user = _user(request)
+    if not selectors.user_triages_alerts(user):
+        raise PermissionDenied(_("Only risk officers and administrators run scans and edit rules."))
+    return user
+
+
+@login_required
+def scan_list(request: HttpRequest) -> HttpResponse:
+    _officer(request)
+    return render(request, "risk/scan_list.html", {"runs": selectors.recent_scans()})
+
+
+@login_required
+@require_POST
+def scan_run(request: HttpRequest) -> HttpResponse:
+    user = _officer(request)
+    try:
+        services.scan_request(user=user)
+    except Exception:
+        messages.error(request, _("The scan could not be queued: the task queue is not reachable."))
+    else:
+        messages.success(request, _("Scan queued; the alerts update as its chunks finish."))
+    return redirect("risk:scan_list")
+
+
+@login_required
+def rule_list(request: HttpRequest) -> HttpResponse:
+    _officer(request)
+    return render(
+        request,
+        "risk/rule_list.html",
+        {"rules": selectors.rules_for_officer(), "reference": registry.parameter_reference()},
+    )
+
+
+@login_required
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    user = _officer(request)
+    rule = get_object_or_404(RiskRule, pk=pk) if pk is not None else None
+    form = RiskRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        services.rule_save(rule=form.save(commit=False), user=user)
+        messages.success(request, _("Rule saved."))
+        return redirect("risk:rule_list")
+    codes = [rule.rule_type] if rule else None
+    return render(
+        request,
+        "risk/rule_form.html",
+        {"form": form, "rule": rule, "reference": registry.parameter_reference(codes)},
+    )
