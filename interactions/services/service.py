@@ -55,7 +55,7 @@ from ..models.service import (
 )
 
 # A breach-scan chunk: small enough for one short transaction, large enough to be cheap.
-BREACH_CHUNK_SIZE = 500
+BREACH_CHUNK_SIZE = 100
 
 
 # ---------------------------------------------------------------- policies and clocks

@@ -3,11 +3,15 @@ the team lead for the tiers whose policy says so, notifications once per key."""
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 import time_machine
+from celery.contrib.testing.worker import start_worker
 from django.db import IntegrityError, transaction
 
-from interactions.models import ServiceRequest, ServiceRequestEvent, SlaBreach
+from interactions.models import Channel, ServiceRequest, ServiceRequestEvent, SlaBreach
 from interactions.services.service import (
     service_request_respond,
     service_request_wait_on_client,
@@ -16,9 +20,10 @@ from interactions.services.service import (
     sla_breaches_record,
 )
 from interactions.tasks.service import sla_breach_chunk, sla_breach_scan
+from kam.celery import app
 from kam.models import Notification
-from tests.conftest import Cast
-from tests.factories import AccountFactory
+from tests.conftest import IN_CI, Cast
+from tests.factories import AccountFactory, UserFactory
 from tests.interactions.sla_support import at, open_request, set_policy
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +178,31 @@ def test_the_polling_query_is_small_and_indexed(
 ) -> None:  # type: ignore[no-untyped-def]
     with time_machine.travel(at(2026, 11, 24, 12), tick=False), django_assert_num_queries(2):
         sla_breach_candidates()
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_scan_and_its_chunks_twice_without_duplicates() -> None:
+    """The beat job through the broker: the dispatcher queues the chunks after commit, the
+    worker records each breach once, and a second run finds nothing new."""
+    if not os.environ.get("REDIS_URL"):
+        if IN_CI:
+            pytest.fail("CI=true but REDIS_URL is not set: the worker test needs Redis.")
+        pytest.skip("REDIS_URL not set: the real-worker test runs against Redis.")
+    # A transactional test may run after another one has flushed the migrations' rows.
+    Channel.objects.get_or_create(code="phone", defaults={"name": "Phone"})
+    set_policy("standard", "high", 2, 16)
+    owner = UserFactory(username="rm.worker")
+    account = AccountFactory(owner=owner, team=None)
+    with time_machine.travel(at(2026, 11, 23, 9), tick=False):
+        silent = open_request(account, subject="silent")  # both clocks ran out long ago
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        for expected in (2, 0):
+            assert sla_breach_scan.delay().get(timeout=30)["requests"] == expected
+            deadline = time.monotonic() + 30
+            while sla_breach_candidates() and time.monotonic() < deadline:
+                time.sleep(0.2)
+    kinds = set(SlaBreach.objects.filter(request=silent).values_list("kind", flat=True))
+    assert kinds == {"response", "resolution"}
+    assert SlaBreach.objects.count() == 2
+    assert Notification.objects.filter(user=owner).count() == 2
