@@ -213,3 +213,4 @@ def test_reminders_speak_the_recipients_language(strategic: Cast, run_job: Any) 
     note = _notes(strategic.owner)[0]
     assert note.url.endswith(f"/accounts/{strategic.account.pk}/reviews/")
     assert "2026 Q1" in note.title
+    assert "战略对话尚未安排" in note.title
