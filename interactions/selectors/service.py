@@ -372,7 +372,7 @@ EXPORT_COLUMNS: tuple[tuple[Any, str], ...] = (
     (_("Resolved"), "resolved_at"),
     (_("Business hours to first response"), "response_seconds"),
     (_("Business hours to resolution"), "resolution_seconds"),
-    (_("Business hours waiting on client"), "paused_seconds"),
+    (_("Business hours with the clock paused"), "paused_seconds"),
     (_("Satisfaction"), "satisfaction"),
 )
 
