@@ -64,7 +64,10 @@ class _DraftOnlyMixin:
         model = self._model_of(obj) if obj is not None else None
         if model is not None and not model.is_draft:
             return False
-        return super().has_add_permission(request, obj)  # type: ignore[misc]
+        if isinstance(self, admin.options.InlineModelAdmin):
+            return super().has_add_permission(request, obj)  # type: ignore[misc]
+        # ModelAdmin.has_add_permission takes no object (the admin index asks every model).
+        return super().has_add_permission(request)  # type: ignore[misc]
 
 
 class CriterionInline(_DraftOnlyMixin, admin.TabularInline):
