@@ -256,21 +256,22 @@ def seed_tiering(*, today: date | None = None) -> TieringSeedResult:
 
     result.overrides = _seed_overrides()
 
+    # Plans are written once, on the first seeding; the last two Core accounts are left
+    # without one so that the portal shows what is missing.
+    if AccountPlan.objects.exists():
+        return result
     plan_tiers = set(
         TierPolicy.objects.filter(requires_account_plan=True).values_list("tier", flat=True)
     )
-    with_plans = set(AccountPlan.objects.values_list("account_id", flat=True))
     members: dict[int, list[User]] = {}
     for membership in AccountMembership.objects.select_related("user"):
         members.setdefault(membership.account_id, []).append(membership.user)
     needing = [
         a
         for a in Account.objects.select_related("owner", "team").order_by("pk")
-        if a.tier in plan_tiers and a.pk not in with_plans
+        if a.tier in plan_tiers
     ]
-    # Leave the last two Core accounts without a plan, so the portal shows what is missing.
-    left_out = {a.pk for a in needing if a.tier == Tier.CORE}
-    left_out = set(sorted(left_out)[-2:]) if not with_plans else set()
+    left_out = set(sorted(a.pk for a in needing if a.tier == Tier.CORE)[-2:])
     for account in needing:
         if account.pk in left_out:
             continue

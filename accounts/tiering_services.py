@@ -9,17 +9,19 @@ tier and never both write history.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Max, Min, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Func, JSONField, Max, Min, Q, Sum, TextField, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -181,6 +183,20 @@ class RecomputeResult:
     skipped: bool = False
 
 
+class _Jsonb(Func):
+    template = "%(expressions)s::jsonb"
+    output_field = JSONField()
+
+
+def _jsonb(value: Any) -> Func | Any:
+    """A JSON document for a bulk write. On PostgreSQL it goes as text cast to jsonb: psycopg
+    quotes JSON inside bulk_create's UNNEST arrays with a regular expression per document,
+    several times slower than sending each document as one text parameter."""
+    if connection.vendor != "postgresql":
+        return value
+    return _Jsonb(Value(json.dumps(value, separators=(",", ":")), output_field=TextField()))
+
+
 def _fx_rates() -> dict[str, Decimal]:
     return dict(FxRate.objects.values_list("currency", "rate_to_cny"))
 
@@ -259,7 +275,7 @@ def tiering_recompute(
                 scoring_model_id=spec.id,
                 score=result.score,
                 model_tier=result.tier,
-                breakdown=result.breakdown_json(),
+                breakdown=_jsonb(result.breakdown_json()),
                 computed_at=now,
             )
         )
@@ -411,7 +427,7 @@ def override_can_propose(*, user: User, account: Account) -> bool:
 
 
 def _locked(account_id: int) -> Account:
-    return Account.objects.select_for_update().select_related("team").get(pk=account_id)
+    return Account.objects.select_for_update(of=("self",)).select_related("team").get(pk=account_id)
 
 
 def _model_tier(account: Account) -> tuple[str, AccountScore | None]:
