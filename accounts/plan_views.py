@@ -38,7 +38,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     account = selectors.account_get_for_user(user=user, pk=pk)
     plan = AccountPlan.objects.filter(account=account).select_related("updated_by").first()
-    wallet = list(plan.wallet_lines.all()) if plan else []
+    # The biggest whitespace first: where the client spends most with other banks.
+    wallet = sorted(plan.wallet_lines.all(), key=lambda w: -w.whitespace) if plan else []
     context = {
         "account": account,
         "plan": plan,

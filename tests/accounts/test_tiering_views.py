@@ -270,7 +270,7 @@ def test_home_lists_my_plan_actions_due(client, cast: Cast) -> None:  # type: ig
     _assert_csp_clean(body)
     titles = [a.title for a in response.context["tiering_home"].actions]
     assert titles == ["Action 0", "Action 1"]  # overdue first; not the far or done ones
-    assert "overdue" in body
+    assert "Overdue" in body
     client.force_login(cast.teammate)
     assert client.get(reverse("home")).context["tiering_home"].actions == []
 
