@@ -13,6 +13,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..choices import PlanActionStatus, PlanStatus, ProductLine, ServiceItemStatus
 from .core import Account, _choices_check
@@ -168,7 +169,7 @@ class PlanAction(models.Model):
     plan = models.ForeignKey(
         AccountPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="actions"
     )
-    title = models.CharField(_("action"), max_length=200)
+    title = models.CharField(pgettext_lazy("plan action", "action"), max_length=200)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),

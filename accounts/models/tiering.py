@@ -488,8 +488,8 @@ class TierChange(models.Model):
         Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="tier_changes"
     )
     changed_at = models.DateTimeField(_("when"))
-    old_tier = models.CharField(_("from"), max_length=20, choices=Tier.choices)
-    new_tier = models.CharField(_("to"), max_length=20, choices=Tier.choices)
+    old_tier = models.CharField(_("old tier"), max_length=20, choices=Tier.choices)
+    new_tier = models.CharField(_("new tier"), max_length=20, choices=Tier.choices)
     score = models.DecimalField(_("score"), null=True, blank=True, max_digits=5, decimal_places=2)
     scoring_model = models.ForeignKey(
         ScoringModel,
