@@ -11,12 +11,14 @@ from tests.factories import AccountFactory, ContactFactory, MembershipFactory, P
 pytestmark = pytest.mark.django_db
 
 LIST_BUDGET = 10
-DETAIL_BUDGET = 15 + 1  # 12 + the tiering panel: score and plan, tier history, open overrides
+DETAIL_BUDGET = 15 + 1 + 1  # 12 + the tiering panel: score and plan, tier history, open overrides
+# + 1 for the open service requests panel.
 # + 1 for the risk panel (active alerts; their count only when more than shown).
 # + 5 for the relationship sections (interactions: tier policies, overdue cadence, follow-ups,
 # upcoming reviews, unread notifications).
 # + 2 for tiering (plan actions due, accounts missing a required plan).
-HOME_BUDGET = 10 + 5 + 2
+# + 2 for the service requests section (my open requests: their counts, the soonest due).
+HOME_BUDGET = 10 + 5 + 2 + 2
 
 
 @pytest.mark.parametrize("rows", [5, 500])
