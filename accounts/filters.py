@@ -3,12 +3,15 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kam.models import User
+from interactions.quarters import Quarter
+from kam.dashboard import conditions
+from kam.models import Team, User
 from kam.roles import Role
 
-from .choices import AccountStatus, Industry, Region, Tier
+from .choices import AccountStatus, EquatorCategory, Industry, Region, Sector, Tier
 from .models import Account, TierPolicy
 
 
@@ -18,6 +21,18 @@ def _owners(request: object) -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def _teams(request: HttpRequest | None) -> QuerySet[Team]:
+    return Team.objects.order_by("name")
+
+
+class AccountFilterForm(forms.Form):
+    def clean_quarter(self) -> str:
+        value = self.cleaned_data.get("quarter") or ""
+        if value and Quarter.parse(value) is None:
+            raise forms.ValidationError(_("Give a quarter as 2026Q3."))
+        return value
 
 
 class AccountFilter(django_filters.FilterSet):
@@ -53,6 +68,45 @@ class AccountFilter(django_filters.FilterSet):
         choices=[("missing", _("Required but missing")), ("present", _("Has a plan"))],
         method="filter_plan",
     )
+    # Drill-down from the dashboards (kam.dashboard): each filter counts what its figure counts.
+    team = django_filters.ModelChoiceFilter(label=_("team"), queryset=_teams)
+    # Project conditions apply together: a project meeting all of them (see filter_queryset).
+    sector = django_filters.ChoiceFilter(
+        label=_("project sector"), choices=Sector.choices, method="filter_project"
+    )
+    project_region = django_filters.ChoiceFilter(
+        label=_("project region"), choices=Region.choices, method="filter_project"
+    )
+    green = django_filters.ChoiceFilter(
+        label=_("green finance"),
+        choices=[("yes", _("Has a green project")), ("no", _("Has a project not green"))],
+        method="filter_project",
+    )
+    equator = django_filters.ChoiceFilter(
+        label=_("Equator Principles category"),
+        choices=[(c.value, c.value) for c in EquatorCategory]
+        + [(conditions.NO_EQUATOR, _("Not categorised"))],
+        method="filter_project",
+    )
+    has_projects = django_filters.ChoiceFilter(
+        label=_("projects"),
+        choices=[("yes", _("Has projects"))],
+        method="filter_project",
+    )
+    risk = django_filters.ChoiceFilter(
+        label=_("risk level"), choices=conditions.RISK_CHOICES, method="filter_risk"
+    )
+    cadence = django_filters.ChoiceFilter(
+        label=_("contact cadence"), choices=conditions.CADENCE_CHOICES, method="filter_cadence"
+    )
+    review = django_filters.ChoiceFilter(
+        label=_("quarterly review"), choices=conditions.REVIEW_CHOICES, method="filter_review"
+    )
+    quarter = django_filters.CharFilter(
+        label=_("review quarter"),
+        method="filter_noop",
+        widget=forms.TextInput(attrs={"placeholder": "2026Q3"}),
+    )
     o = django_filters.OrderingFilter(
         label=_("sort"),
         fields=(
@@ -74,6 +128,39 @@ class AccountFilter(django_filters.FilterSet):
     class Meta:
         model = Account
         fields = ["q", "tier", "status", "industry", "region", "owner"]
+        form = AccountFilterForm
+
+    def filter_queryset(self, queryset: QuerySet[Account]) -> QuerySet[Account]:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        condition = conditions.project_q(
+            sector=data.get("sector") or "",
+            region=data.get("project_region") or "",
+            green={"yes": True, "no": False}.get(data.get("green") or ""),
+            equator=data.get("equator") or None,
+        )
+        if condition or data.get("has_projects"):
+            queryset = conditions.with_project(queryset, condition)
+        return queryset
+
+    def filter_noop(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        return queryset
+
+    filter_project = filter_noop
+
+    def filter_risk(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        return conditions.filter_risk(queryset, value)
+
+    def filter_cadence(
+        self, queryset: QuerySet[Account], name: str, value: str
+    ) -> QuerySet[Account]:
+        return conditions.filter_cadence(queryset, value)
+
+    def filter_review(
+        self, queryset: QuerySet[Account], name: str, value: str
+    ) -> QuerySet[Account]:
+        quarter = Quarter.parse(self.form.cleaned_data.get("quarter")) or Quarter.current()
+        return conditions.filter_review(queryset, value, quarter)
 
     def filter_plan(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         if value == "present":

@@ -3,24 +3,30 @@ yours, 403 when you may only read); writes go through accounts.services."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from interactions.selectors.interactions import home_relationship
 from interactions.selectors.service import service_home_for_user
+from kam.dashboard.home import home_reviews_missing
+from kam.exports import check_format, export_response, filters_of
 from kam.models import User
 from kam.roles import Role
-from risk.selectors import alerts_for_home, with_risk_level
+from risk.selectors import alerts_for_home, risk_level_label, with_risk_level
 
 from . import selectors, services
-from .choices import Tier
+from .choices import AccountStatus, AccountType, Industry, Region, Tier
 from .filters import AccountFilter
 from .forms import AccountForm, ContactForm, ProjectForm
 from .models import Account, AccountMembership, Contact, Project
@@ -43,8 +49,11 @@ def _can_create_accounts(user: User) -> bool:
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     visible = selectors.account_list_for_user(user=user)
-    mine = with_risk_level(visible.filter(owner=user)).select_related("owner")
-    mine = mine.order_by("-updated_at")[:PAGE_SIZE]
+    # Most at risk first, then the longest without a meaningful contact.
+    mine = with_risk_level(visible.filter(owner=user)).select_related("contact_stats")
+    mine = mine.order_by(
+        "-risk_level", F("contact_stats__last_meaningful_at").asc(nulls_first=True), "pk"
+    )[:PAGE_SIZE]
     tier_counts = dict(
         visible.order_by().values_list("tier").annotate(n=Count("pk")).values_list("tier", "n")
     )
@@ -58,21 +67,28 @@ def home(request: HttpRequest) -> HttpResponse:
             "by_tier": by_tier,
             "visible_count": sum(tier_counts.values()),
             "relationship": home_relationship(user=user),
-            "tiering_home": home_tiering(user=user),
             "service": service_home_for_user(user=user),
+            "tiering_home": home_tiering(user=user),
             "risk_home": alerts_for_home(user=user),
+            "reviews_missing": home_reviews_missing(user=user),
         },
     )
 
 
-@login_required
-def account_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def _filtered_accounts(request: HttpRequest, user: User) -> tuple[AccountFilter, QuerySet[Account]]:
+    """The visible accounts with the user's filters: the list and its exports share them."""
     queryset = with_risk_level(selectors.account_list_for_user(user=user)).select_related(
         "owner", "team", "current_score"
     )
     account_filter = AccountFilter(request.GET, queryset=queryset, request=request)
     accounts = account_filter.qs if account_filter.is_valid() else queryset.none()
+    return account_filter, accounts
+
+
+@login_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    account_filter, accounts = _filtered_accounts(request, user)
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -85,6 +101,62 @@ def account_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "can_create": _can_create_accounts(user),
         },
+    )
+
+
+EXPORT_COLUMNS: tuple[tuple[Any, str], ...] = (
+    (gettext_lazy("Account"), "legal_name_en"),
+    (gettext_lazy("Account (Chinese)"), "legal_name_zh"),
+    (gettext_lazy("Credit code"), "uscc"),
+    (gettext_lazy("Type"), "account_type"),
+    (gettext_lazy("Tier"), "tier"),
+    (gettext_lazy("Status"), "status"),
+    (gettext_lazy("Industry"), "industry"),
+    (gettext_lazy("Region"), "region"),
+    (gettext_lazy("Owner RM"), "owner__username"),
+    (gettext_lazy("Team"), "team__name"),
+    (gettext_lazy("Risk level"), "risk_level"),
+    (gettext_lazy("Score"), "current_score__score"),
+    (gettext_lazy("Internal credit rating"), "credit_rating"),
+    (gettext_lazy("ESG rating"), "esg_rating"),
+    (gettext_lazy("Last changed"), "updated_at"),
+)
+
+
+@login_required
+def account_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The account list as filtered, every page, as CSV or Excel: never an account the user
+    cannot open (the one door), and logged."""
+    check_format(fmt)
+    user = _user(request)
+    account_filter, accounts = _filtered_accounts(request, user)
+    paths = [path for _header, path in EXPORT_COLUMNS]
+    labels = {
+        "account_type": dict(AccountType.choices),
+        "tier": dict(Tier.choices),
+        "status": dict(AccountStatus.choices),
+        "industry": dict(Industry.choices),
+        "region": dict(Region.choices),
+    }
+
+    def rows() -> Iterator[list[Any]]:
+        for values in accounts.order_by("legal_name_en", "pk").values(*paths).iterator(2000):
+            for name, choices in labels.items():
+                values[name] = choices.get(values[name], values[name])
+            values["risk_level"] = risk_level_label(values["risk_level"] or 0)
+            yield [values[path] for path in paths]
+
+    applied = filters_of(account_filter.form.cleaned_data) if account_filter.is_valid() else {}
+    return export_response(
+        request,
+        user=user,
+        fmt=fmt,
+        name="accounts",
+        what="Accounts",
+        headers=[header for header, _path in EXPORT_COLUMNS],
+        rows=rows(),
+        count=accounts.count(),
+        filters=applied,
     )
 
 

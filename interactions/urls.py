@@ -11,6 +11,11 @@ urlpatterns = [
     # ------------------------------------------------ interactions and follow-ups (issue 4)
     path("accounts/<int:pk>/interactions/", interaction_views.timeline, name="timeline"),
     path(
+        "accounts/<int:pk>/interactions/export.<str:fmt>",
+        interaction_views.timeline_export,
+        name="timeline_export",
+    ),
+    path(
         "accounts/<int:pk>/interactions/new/",
         interaction_views.interaction_create,
         name="create",

@@ -9,6 +9,7 @@ app_name = "service"
 urlpatterns = [
     path("", views.request_list, name="list"),
     path("new/", views.request_create, name="create"),
+    path("export.<str:fmt>", views.request_list_export, name="export"),
     path("<int:pk>/", views.request_detail, name="detail"),
     path("<int:pk>/<slug:action>/", views.request_action, name="action"),
     path("reports/", views.report, name="report"),

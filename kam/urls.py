@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("interactions.urls")),
     path("service/", include("interactions.urls_service")),
     path("risk/", include("risk.urls")),
+    path("dashboard/", include("kam.dashboard.urls")),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -6,6 +6,7 @@ app_name = "risk"
 
 urlpatterns = [
     path("alerts/", views.alert_list, name="alert_list"),
+    path("alerts/export.<str:fmt>", views.alert_list_export, name="alert_export"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert_detail"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:pk>/comment/", views.alert_comment, name="alert_comment"),

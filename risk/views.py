@@ -4,24 +4,29 @@ risk.services."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account
 from accounts.selectors import account_get_for_user, account_is_writable
+from kam.dashboard.scope import AccountSliceForm
+from kam.exports import check_format, export_response, filters_of
 from kam.models import User
 
 from . import selectors, services
-from .choices import AlertState
+from .choices import AlertState, Severity
 from .filters import AlertFilter
 from .forms import (
     ActionForm,
@@ -79,14 +84,26 @@ def _form_page(
 # ---------------------------------------------------------------- alerts
 
 
-@login_required
-def alert_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    queryset = selectors.alert_list_for_user(user=user).select_related(
-        "account", "account__team", "rule", "owner"
+def _filtered_alerts(
+    request: HttpRequest, user: User
+) -> tuple[AlertFilter, QuerySet[Alert], AccountSliceForm]:
+    """The alerts with the user's filters and the dashboards' slice (team, region, account
+    tier, sector, account): the list and its exports share them."""
+    account_slice = AccountSliceForm(request.GET)
+    queryset = (
+        selectors.alert_list_for_user(user=user)
+        .filter(account_slice.slice_q())
+        .select_related("account", "account__team", "rule", "owner")
     )
     alert_filter = AlertFilter(request.GET, queryset=queryset, request=request)
     alerts = alert_filter.qs if alert_filter.is_valid() else queryset.none()
+    return alert_filter, alerts, account_slice
+
+
+@login_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    alert_filter, alerts, account_slice = _filtered_alerts(request, user)
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -98,7 +115,56 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "can_scan": selectors.user_triages_alerts(user),
+            "slice": account_slice.applied(),
         },
+    )
+
+
+ALERT_EXPORT_COLUMNS: tuple[tuple[Any, str], ...] = (
+    (gettext_lazy("Alert"), "pk"),
+    (gettext_lazy("Severity"), "severity"),
+    (gettext_lazy("State"), "state"),
+    (gettext_lazy("Title"), "title"),
+    (gettext_lazy("Rule"), "rule__name"),
+    (gettext_lazy("Account"), "account__legal_name_en"),
+    (gettext_lazy("Account (Chinese)"), "account__legal_name_zh"),
+    (gettext_lazy("Team"), "account__team__name"),
+    (gettext_lazy("Owner"), "owner__username"),
+    (gettext_lazy("Opened"), "opened_at"),
+    (gettext_lazy("Acknowledge by"), "ack_deadline"),
+    (gettext_lazy("Acknowledged"), "acknowledged_at"),
+    (gettext_lazy("Closed"), "closed_at"),
+)
+
+
+@login_required
+def alert_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The alert list as filtered, every page, as CSV or Excel; logged."""
+    check_format(fmt)
+    user = _user(request)
+    alert_filter, alerts, account_slice = _filtered_alerts(request, user)
+    paths = [path for _header, path in ALERT_EXPORT_COLUMNS]
+    severities, states = dict(Severity.choices), dict(AlertState.choices)
+
+    def rows() -> Iterator[list[Any]]:
+        for values in alerts.order_by("-severity", "opened_at", "pk").values(*paths).iterator(2000):
+            values["severity"] = severities.get(values["severity"], values["severity"])
+            values["state"] = states.get(values["state"], values["state"])
+            yield [values[path] for path in paths]
+
+    applied = dict(account_slice.applied())
+    if alert_filter.is_valid():
+        applied.update(filters_of(alert_filter.form.cleaned_data))
+    return export_response(
+        request,
+        user=user,
+        fmt=fmt,
+        name="risk-alerts",
+        what="Risk alerts",
+        headers=[header for header, _path in ALERT_EXPORT_COLUMNS],
+        rows=rows(),
+        count=alerts.count(),
+        filters=applied,
     )
 
 

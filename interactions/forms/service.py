@@ -17,6 +17,7 @@ from kam.models import User
 
 from ..models import Channel
 from ..models.service import Priority, RequestState
+from ..quarters import Quarter
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -132,6 +133,15 @@ STATE_FILTERS = (
 )
 
 
+SLA_FILTERS = (
+    ("", _("Any")),
+    ("response_met", _("First response in time")),
+    ("response_missed", _("First response late")),
+    ("resolution_met", _("Resolved in time")),
+    ("resolution_missed", _("Resolved late")),
+)
+
+
 class RequestFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), choices=STATE_FILTERS, required=False)
     priority = forms.ChoiceField(
@@ -142,6 +152,18 @@ class RequestFilterForm(forms.Form):
     )
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     account = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Drill-down from the dashboards: requests opened in a quarter, by SLA outcome.
+    quarter = forms.CharField(label=_("Opened in quarter"), required=False, max_length=7)
+    sla = forms.ChoiceField(label=_("SLA outcome"), choices=SLA_FILTERS, required=False)
+
+    def clean_quarter(self) -> Quarter | None:
+        value = self.cleaned_data.get("quarter") or ""
+        if not value:
+            return None
+        quarter = Quarter.parse(value)
+        if quarter is None:
+            raise forms.ValidationError(_("Give a quarter as 2026Q3."))
+        return quarter
 
 
 PERIODS = (

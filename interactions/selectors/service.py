@@ -123,20 +123,9 @@ AGE_BUCKETS: tuple[tuple[int | None, Any], ...] = (
 
 
 def _metrics(now: dt.datetime) -> dict[str, Any]:
-    """SLA attainment counts: a clock counts once it has an outcome (met, or missed — run
-    out while still running counts as missed); clocks still running in time do not."""
-    response_missed = Q(responded_at__gt=F("first_response_due")) | Q(
-        responded_at__isnull=True, first_response_due__lt=now
-    )
-    resolution_missed = Q(resolved_at__gt=F("resolution_due")) | Q(
-        state__in=RUNNING_STATES, resolution_due__lt=now
-    )
+    """SLA attainment counts (the outcome definitions of ``sla_outcomes``) and satisfaction."""
     return {
-        "total": Count("pk"),
-        "response_met": Count("pk", filter=Q(responded_at__lte=F("first_response_due"))),
-        "response_missed": Count("pk", filter=response_missed),
-        "resolution_met": Count("pk", filter=Q(resolved_at__lte=F("resolution_due"))),
-        "resolution_missed": Count("pk", filter=resolution_missed),
+        **sla_counts(now),
         "rated": Count("satisfaction"),
         "score_sum": Sum("satisfaction"),
     }

@@ -14,10 +14,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import TierPolicy
 from accounts.selectors import account_get_for_user, account_is_writable
+from kam.exports import check_format, export_response
 from kam.models import User
 from kam.services import notification_mark_read
 
@@ -78,6 +80,39 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline_url": reverse("interactions:timeline", args=[account.pk]),
             "follow_up_base": _follow_up_base(account.pk),
         },
+    )
+
+
+@login_required
+def timeline_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The account's interactions as CSV or Excel: never the confidential ones, even for the
+    account team (selectors.interaction_list_for_export); logged against the account."""
+    check_format(fmt)
+    user = _user(request)
+    account = account_get_for_user(user=user, pk=pk)
+    interactions = (
+        selectors.interaction_list_for_export(user=user)
+        .filter(account=account)
+        .order_by("-occurred_at", "-pk")
+    )
+    columns = (
+        (gettext_lazy("When"), "occurred_at"),
+        (gettext_lazy("Channel"), "channel__name"),
+        (gettext_lazy("Subject"), "subject"),
+        (gettext_lazy("Summary"), "summary"),
+        (gettext_lazy("Outcome"), "outcome"),
+        (gettext_lazy("Logged by"), "created_by__username"),
+    )
+    return export_response(
+        request,
+        user=user,
+        fmt=fmt,
+        name=f"interactions-{account.pk}",
+        what=f"Interactions of {account.display_name}",
+        headers=[header for header, _path in columns],
+        rows=interactions.values_list(*(path for _header, path in columns)).iterator(2000),
+        count=interactions.count(),
+        account_id=account.pk,
     )
 
 

@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -28,6 +29,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.choices import Tier
 from accounts.selectors import account_get_for_user, account_is_writable
+from kam.dashboard.scope import AccountSliceForm
+from kam.exports import check_format, export_response, filters_of
 from kam.models import AccessLog, User
 
 from ..forms.service import (
@@ -57,9 +60,10 @@ def _user(request: HttpRequest) -> User:
 # ---------------------------------------------------------------- list and create
 
 
-@login_required
-def request_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def _filtered_requests(
+    request: HttpRequest, user: User
+) -> tuple[RequestFilterForm, QuerySet[ServiceRequest], str, AccountSliceForm]:
+    """The list's requests with the user's filters: the list and its exports share them."""
     queryset = selectors.service_request_list_for_user(user=user)
     filters = RequestFilterForm(request.GET or None)
     state = "open"
@@ -74,12 +78,27 @@ def request_list(request: HttpRequest) -> HttpResponse:
             queryset = queryset.filter(assignee=user)
         if data["account"]:
             queryset = queryset.filter(account_id=data["account"])
+        if data["quarter"]:
+            quarter = data["quarter"]
+            queryset = queryset.filter(opened_at__gte=quarter.start, opened_at__lt=quarter.end)
+        if data["sla"]:
+            queryset = queryset.filter(selectors.sla_outcomes(timezone.now())[data["sla"]])
+    # The dashboards' slice (team, region, account tier, sector), as their figures count it.
+    account_slice = AccountSliceForm(request.GET)
+    queryset = queryset.filter(account_slice.slice_q())
     if state == "open":
         queryset = queryset.filter(state__in=OPEN_STATES)
     elif state == "overdue":
         queryset = queryset.filter(state__in=OPEN_STATES, due_at__lt=timezone.now())
     elif state in RequestState.values:
         queryset = queryset.filter(state=state)
+    return filters, queryset, state, account_slice
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    filters, queryset, state, account_slice = _filtered_requests(request, user)
     queryset = selectors.order_by_due(queryset).select_related("account", "assignee", "channel")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -87,7 +106,36 @@ def request_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "interactions/service_request_list.html",
-        {"filters": filters, "page": page, "query": query.urlencode(), "state": state},
+        {
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "state": state,
+            "slice": account_slice.applied(),
+        },
+    )
+
+
+@login_required
+def request_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The list as it is filtered, every page, as CSV or Excel; logged."""
+    check_format(fmt)
+    user = _user(request)
+    filters, queryset, state, account_slice = _filtered_requests(request, user)
+    queryset = queryset.order_by("opened_at", "pk")
+    applied = {"state": state, **account_slice.applied()}
+    if filters.is_valid():
+        applied.update(filters_of(filters.cleaned_data))
+    return export_response(
+        request,
+        user=user,
+        fmt=fmt,
+        name="service-requests",
+        what="Service requests",
+        headers=[header for header, _path in selectors.EXPORT_COLUMNS],
+        rows=_request_rows(queryset),
+        count=queryset.count(),
+        filters=applied,
     )
 
 
@@ -352,16 +400,19 @@ def _local(moment: dt.datetime | None) -> str:
 
 
 def _request_lines(user: User, start: dt.date, end: dt.date) -> Iterator[list[Any]]:
+    yield [str(header) for header, _path in selectors.EXPORT_COLUMNS]
+    yield from _request_rows(selectors.service_report_requests(user=user, start=start, end=end))
+
+
+def _request_rows(queryset: QuerySet[ServiceRequest]) -> Iterator[list[Any]]:
+    """Requests as export rows (the report's request-level columns), read in chunks."""
     tiers, priorities, states = (
         dict(Tier.choices),
         dict(Priority.choices),
         dict(RequestState.choices),
     )
-    yield [str(header) for header, _path in selectors.EXPORT_COLUMNS]
     paths = [path for _header, path in selectors.EXPORT_COLUMNS]
-    for row in selectors.service_report_export_rows(user=user, start=start, end=end).iterator(
-        chunk_size=2000
-    ):
+    for row in queryset.order_by("opened_at", "pk").values_list(*paths).iterator(chunk_size=2000):
         values = dict(zip(paths, row, strict=True))
         values["tier"] = tiers.get(values["tier"], values["tier"])
         values["priority"] = priorities.get(values["priority"], values["priority"])

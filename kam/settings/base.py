@@ -235,6 +235,16 @@ TIERING_CHUNK_SIZE = env.int("TIERING_CHUNK_SIZE", default=500)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The schedule is static; each entry says why it runs when it does.
 CELERY_BEAT_SCHEDULE = {
+    # Quarterly snapshots behind the dashboards' trends and the supervision scorecards: hourly
+    # at :23 (clear of the risk scan at :07), so scorecards are at most an hour old. The
+    # dispatcher queues one chunk task per range of accounts for the current quarter (and for
+    # an earlier quarter of the last eight when it is missing or not yet final); each chunk is
+    # an upsert, so a retried or overlapping run rewrites the same rows.
+    "dashboard-snapshots": {
+        "task": "dashboard.snapshots_dispatch",
+        "schedule": crontab(minute=23),
+        "options": {"expires": 50 * 60},
+    },
     # Proves the worker and beat are alive: the health page shows the last beat.
     "kam-heartbeat": {
         "task": "kam.tasks.heartbeat",

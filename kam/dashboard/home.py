@@ -1,0 +1,35 @@
+"""The RM home's own pieces (the other sections come from the apps that own them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accounts.models import Account
+from interactions.quarters import Quarter, today
+from interactions.selectors.reviews import review_missing_for_user
+from kam.models import User
+
+HOME_ROWS = 8
+
+
+@dataclass
+class MissingReviews:
+    quarter: Quarter
+    days_left: int
+    accounts: list[Account]
+    count: int
+
+
+def home_reviews_missing(*, user: User, limit: int = HOME_ROWS) -> MissingReviews:
+    """My accounts whose tier requires a review this quarter and that have none held or
+    scheduled (interactions.selectors.reviews): one query, two when there are more."""
+    quarter = Quarter.current()
+    missing = review_missing_for_user(user=user, quarter=quarter).filter(owner=user)
+    accounts = list(missing[: limit + 1])
+    count = len(accounts) if len(accounts) <= limit else missing.count()
+    return MissingReviews(
+        quarter=quarter,
+        days_left=quarter.days_left(today()),
+        accounts=accounts[:limit],
+        count=count,
+    )
