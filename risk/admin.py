@@ -127,6 +127,7 @@ class CovenantTestAdminForm(forms.ModelForm):
                     _("%(project)s has no %(metric)s covenant; add its threshold first.")
                     % {"project": project, "metric": metric}
                 )
+            self.instance.account_id = project.account_id
             self.instance.threshold = covenant.threshold
             self.instance.direction = metric.direction
             if not self.instance.pk:
@@ -235,7 +236,6 @@ class AlertAdmin(admin.ModelAdmin):
         "evidence",
         "raised_by",
         "opened_at",
-        "last_seen_at",
         "evidence_changed_at",
         "ack_deadline",
         "acknowledged_at",

@@ -19,4 +19,4 @@ def ack_period(severity: int) -> timedelta:
 def scan_chunk_size() -> int:
     """Accounts per chunk task: large enough that per-query overhead stays small, small
     enough that a retried chunk redoes little and several workers share a scan."""
-    return int(getattr(settings, "RISK_SCAN_CHUNK_SIZE", 2000))
+    return int(getattr(settings, "RISK_SCAN_CHUNK_SIZE", 5000))

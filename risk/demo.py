@@ -210,7 +210,7 @@ class RiskSeedResult:
     alerts: dict[str, int] = field(default_factory=dict)
 
 
-def _quarter_ends(today: date, count: int) -> list[date]:
+def quarter_ends(today: date, count: int) -> list[date]:
     """The last ``count`` quarter ends that are at least 45 days ago (reports lag), oldest first."""
     ends: list[date] = []
     year, quarter = today.year, (today.month - 1) // 3 + 1
@@ -224,7 +224,7 @@ def _quarter_ends(today: date, count: int) -> list[date]:
     return list(reversed(ends))
 
 
-def _series(
+def figure_series(
     rng: random.Random, profile: str, threshold: Decimal, n: int, minimum: bool
 ) -> list[Decimal]:
     """``n`` figures, oldest first, shaped by ``profile`` relative to ``threshold``."""
@@ -245,7 +245,7 @@ def _series(
 
 
 @transaction.atomic
-def _ensure_rules(result: RiskSeedResult) -> dict[str, RiskRule]:
+def ensure_rules(result: RiskSeedResult) -> dict[str, RiskRule]:
     rules = {}
     for spec in DEMO_RULES:
         rule = RiskRule.objects.filter(name=spec.name).first()
@@ -283,7 +283,7 @@ def _seed_covenants(rng: random.Random, today: date, result: RiskSeedResult) -> 
     if building:
         profile[rng.choice(building).pk] = "breach"
 
-    periods = _quarter_ends(today, 6)
+    periods = quarter_ends(today, 6)
     existing_cov = set(ProjectCovenant.objects.values_list("project_id", "metric__code"))
     existing_tests = set(
         CovenantTest.objects.filter(project__in=projects).values_list(
@@ -307,11 +307,12 @@ def _seed_covenants(rng: random.Random, today: date, result: RiskSeedResult) -> 
                 result.covenants += 1
             # LLCR moves slowly: only DSCR and gearing carry the project's trouble.
             shape = profile.get(project.pk, "healthy") if code != "llcr" else "healthy"
-            values = _series(rng, shape, threshold, len(periods), metric.is_minimum)
+            values = figure_series(rng, shape, threshold, len(periods), metric.is_minimum)
             for period, value in zip(periods, values, strict=True):
                 if (project.pk, code, period) in existing_tests:
                     continue
                 CovenantTest.objects.create(
+                    account_id=project.account_id,
                     project=project,
                     metric=metric,
                     period_end=period,
@@ -452,7 +453,7 @@ def seed_risk(*, today: date | None = None) -> RiskSeedResult:
     today = today or timezone.localdate()
     rng = random.Random(RISK_SEED)
     result = RiskSeedResult()
-    _ensure_rules(result)
+    ensure_rules(result)
     _seed_covenants(rng, today, result)
     _seed_signals(rng, today, result)
     _seed_manual_alerts(result)

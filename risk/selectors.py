@@ -33,7 +33,7 @@ from accounts.selectors import account_is_writable, account_list_for_user
 from kam.models import User
 from kam.roles import Role
 
-from .choices import ACTIVE_STATES, RiskLevel
+from .choices import ACTIVE_STATES, RiskLevel, ScanStatus
 from .models import Alert, CovenantTest, EsgEvent, ProjectCovenant, RiskRule, ScanRun
 
 # ---------------------------------------------------------------- roles
@@ -105,6 +105,10 @@ def alert_can_dismiss(*, user: User) -> bool:
 def alert_detail_context(*, alert: Alert) -> dict[str, Any]:
     """History, actions and escalations of one alert, in a fixed number of queries."""
     return {
+        "last_scan": ScanRun.objects.filter(status=ScanStatus.FINISHED)
+        .order_by("-finished_at")
+        .only("finished_at")
+        .first(),
         "events": list(alert.events.select_related("actor").order_by("at", "pk")),
         "actions": list(alert.actions.select_related("owner").order_by("due_date", "pk")),
         "escalations": list(alert.escalations.prefetch_related("recipients").order_by("level")),

@@ -38,6 +38,7 @@ class Alert(models.Model):
         on_delete=models.PROTECT,
         related_name="alerts",
         verbose_name=_("rule"),
+        db_index=False,  # alert_rule_account_idx leads with the rule
     )
     source = models.CharField(
         _("source"), max_length=10, choices=AlertSource.choices, default=AlertSource.SCAN
@@ -65,9 +66,9 @@ class Alert(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("raised by"),
+        db_index=False,  # never looked up by; each index slows the scan's inserts
     )
     opened_at = models.DateTimeField(_("opened"), default=timezone.now, db_index=True)
-    last_seen_at = models.DateTimeField(_("condition last confirmed"), null=True, blank=True)
     evidence_changed_at = models.DateTimeField(_("evidence last changed"), null=True, blank=True)
     ack_deadline = models.DateTimeField(_("acknowledge by"))
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
@@ -78,6 +79,7 @@ class Alert(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("acknowledged by"),
+        db_index=False,  # never looked up by
     )
     mitigation_plan = models.TextField(_("mitigation plan"), blank=True)
     mitigation_started_at = models.DateTimeField(_("mitigation started"), null=True, blank=True)
@@ -89,6 +91,7 @@ class Alert(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("closed by"),
+        db_index=False,  # never looked up by
     )
     closing_note = models.TextField(_("closing note"), blank=True)
     resolved_automatically = models.BooleanField(_("resolved automatically"), default=False)
@@ -181,6 +184,7 @@ class AlertEvent(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("by"),
+        db_index=False,  # never looked up by; each index slows the scan's inserts
     )
     kind = models.CharField(_("what"), max_length=30, choices=EventKind.choices)
     from_state = models.CharField(_("from"), max_length=20, choices=AlertState.choices, blank=True)

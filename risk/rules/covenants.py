@@ -8,14 +8,24 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import Project
+
 from ..choices import CovenantDirection
 from ..models import CovenantMetric, CovenantTest, headroom_pct
-from .registry import DecimalParam, Evidence, IntParam, MultiChoiceParam, RuleType, register
+from .registry import (
+    DecimalParam,
+    Evidence,
+    IntParam,
+    MultiChoiceParam,
+    RuleType,
+    accounts_q,
+    register,
+)
 
 
 def _metric_choices() -> list[tuple[str, str]]:
@@ -40,13 +50,14 @@ MAX_AGE = IntParam(
 
 def _latest_tests(
     rule: RuleType, account_ids: Sequence[int], *, per_covenant: int
-) -> QuerySet[CovenantTest, dict[str, Any]]:
-    """The newest ``per_covenant`` figures of each (project, metric) of these accounts:
-    one query with a window function, whatever the number of accounts."""
-    qs = CovenantTest.objects.filter(project__account_id__in=account_ids)
+) -> list[dict[str, Any]]:
+    """The newest ``per_covenant`` figures of each (project, metric) of these accounts: one
+    query with a window function over the (account, project, metric, period) index, whatever
+    the number of accounts. Narrow rows; ``_name`` adds names to the few that are reported."""
+    qs = CovenantTest.objects.filter(accounts_q("account_id", account_ids))
     if rule.p["metrics"]:
         qs = qs.filter(metric__code__in=rule.p["metrics"])
-    return (
+    return list(
         qs.annotate(
             rank=Window(
                 RowNumber(),
@@ -56,12 +67,9 @@ def _latest_tests(
         )
         .filter(rank__lte=per_covenant)
         .values(
-            "project__account_id",
+            "account_id",
             "project_id",
-            "project__name",
-            "metric__code",
-            "metric__name",
-            "metric__unit",
+            "metric_id",
             "period_end",
             "value",
             "threshold",
@@ -72,21 +80,41 @@ def _latest_tests(
     )
 
 
+def _name(found: dict[int, list[dict[str, Any]]]) -> None:
+    """Project and metric names for the reported figures (two small queries, only when some)."""
+    figures = [f for items in found.values() for f in items]
+    if not figures:
+        return
+    projects = dict(
+        Project.objects.filter(pk__in={f["project_id"] for f in figures}).values_list("pk", "name")
+    )
+    metrics = {
+        m.pk: m for m in CovenantMetric.objects.filter(pk__in={f["metric_id"] for f in figures})
+    }
+    for f in figures:
+        metric = metrics[f.pop("metric_id")]
+        f.update(
+            project=projects.get(f["project_id"], ""),
+            metric=metric.code,
+            metric_name=metric.name,
+            unit=metric.unit,
+        )
+
+
 def _figure(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "project_id": row["project_id"],
-        "project": row["project__name"],
-        "metric": row["metric__code"],
-        "metric_name": row["metric__name"],
-        "unit": row["metric__unit"],
+        "metric_id": row["metric_id"],
         "period_end": row["period_end"].isoformat(),
         "value": str(row["value"].normalize()),
         "threshold": str(row["threshold"].normalize()),
         "direction": row["direction"],
-        "headroom_pct": str(
-            headroom_pct(value=row["value"], threshold=row["threshold"], direction=row["direction"])
-        ),
+        "headroom_pct": str(_headroom(row)),
     }
+
+
+def _headroom(row: Mapping[str, Any]) -> Decimal:
+    return headroom_pct(value=row["value"], threshold=row["threshold"], direction=row["direction"])
 
 
 def _breached(row: Mapping[str, Any]) -> bool:
@@ -125,7 +153,8 @@ class CovenantBreach(RuleType):
         found: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in _latest_tests(self, account_ids, per_covenant=1):
             if row["period_end"] >= cutoff and _breached(row):
-                found[row["project__account_id"]].append(_figure(row))
+                found[row["account_id"]].append(_figure(row))
+        _name(found)
         return {
             account_id: {"breaches": sorted(figures, key=lambda f: (f["project"], f["metric"]))}
             for account_id, figures in found.items()
@@ -169,21 +198,24 @@ class CovenantHeadroom(RuleType):
         periods = self.p["declining_periods"]
         margin = Decimal(self.p["headroom_pct"])
         cutoff = self.today - timedelta(days=self.p["max_age_days"])
-        series: dict[tuple[int, int, str], list[Mapping[str, Any]]] = defaultdict(list)
+        series: dict[tuple[int, int], list[Mapping[str, Any]]] = defaultdict(list)
         for row in _latest_tests(self, account_ids, per_covenant=periods + 1):
-            series[(row["project__account_id"], row["project_id"], row["metric__code"])].append(row)
+            series[(row["project_id"], row["metric_id"])].append(row)
         found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for (account_id, _project, _metric), rows in series.items():
-            rows.sort(key=lambda r: r["rank"])
-            if len(rows) < periods + 1 or rows[0]["period_end"] < cutoff or _breached(rows[0]):
+        for rows in series.values():
+            if len(rows) < periods + 1:
                 continue
-            figures = [_figure(r) for r in rows]
-            headrooms = [Decimal(f["headroom_pct"]) for f in figures]
-            shrinking = all(headrooms[i] < headrooms[i + 1] for i in range(periods))
-            if headrooms[0] < margin and shrinking:
-                latest = figures[0]
-                latest["previous_headroom_pct"] = [f["headroom_pct"] for f in figures[1:]]
-                found[account_id].append(latest)
+            rows.sort(key=lambda r: r["rank"])
+            latest = rows[0]
+            # Cheap tests first: most covenants are far from their threshold.
+            if latest["period_end"] < cutoff or _breached(latest) or _headroom(latest) >= margin:
+                continue
+            headrooms = [_headroom(r) for r in rows]
+            if all(headrooms[i] < headrooms[i + 1] for i in range(periods)):
+                figure = _figure(latest)
+                figure["previous_headroom_pct"] = [str(h) for h in headrooms[1:]]
+                found[latest["account_id"]].append(figure)
+        _name(found)
         return {
             account_id: {"covenants": sorted(figures, key=lambda f: (f["project"], f["metric"]))}
             for account_id, figures in found.items()

@@ -14,7 +14,15 @@ from django.utils.translation import gettext_lazy
 from accounts.choices import ProjectStage
 from accounts.models import FxRate, Project
 
-from .registry import DecimalParam, Evidence, IntParam, MultiChoiceParam, RuleType, register
+from .registry import (
+    DecimalParam,
+    Evidence,
+    IntParam,
+    MultiChoiceParam,
+    RuleType,
+    accounts_q,
+    register,
+)
 
 # Stages where a slipping commercial operation date still matters.
 PRE_COD_STAGES = [
@@ -51,7 +59,7 @@ class ProjectDelay(RuleType):
 
     def evaluate(self, account_ids: Sequence[int]) -> dict[int, Evidence]:
         qs = Project.objects.filter(
-            account_id__in=account_ids,
+            accounts_q("account_id", account_ids),
             planned_cod__isnull=False,
             forecast_cod__gt=F("planned_cod"),
         )
@@ -146,7 +154,7 @@ class ExposureConcentration(RuleType):
             return {}
         limit = Decimal(self.p["max_share_pct"])
         rows = (
-            Project.objects.filter(account_id__in=account_ids, outstanding__gt=0)
+            Project.objects.filter(accounts_q("account_id", account_ids), outstanding__gt=0)
             .order_by()
             .values("account_id", "currency")
             .annotate(total=Sum("outstanding"))

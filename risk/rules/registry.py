@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -132,6 +133,31 @@ class MultiChoiceParam(Param):
         }
 
 
+# ---------------------------------------------------------------- the accounts of a chunk
+
+
+class AccountIds(list[int]):
+    """The accounts a rule evaluates: a list of ids that may know the id range it came from.
+
+    A chunk is a range of account ids; filtering on the range is an index range scan, where a
+    list of thousands of ids is a long ``IN``. A rule may therefore return evidence for an
+    account in the range but not in the list (another tier): the scan ignores it."""
+
+    def __init__(
+        self, ids: Iterable[int] = (), *, first: int | None = None, last: int | None = None
+    ) -> None:
+        super().__init__(ids)
+        self.first = first
+        self.last = last
+
+
+def accounts_q(field: str, account_ids: Sequence[int]) -> Q:
+    """``field`` within the accounts: by id range when known, else by list."""
+    if isinstance(account_ids, AccountIds) and account_ids.first is not None:
+        return Q(**{f"{field}__gte": account_ids.first, f"{field}__lte": account_ids.last})
+    return Q(**{f"{field}__in": list(account_ids)})
+
+
 # ---------------------------------------------------------------- rule types
 
 
@@ -173,6 +199,8 @@ class RuleType:
         return {}
 
     def evaluate(self, account_ids: Sequence[int]) -> dict[int, Evidence]:
+        """``{account_id: evidence}`` for the accounts where the condition holds now. Filter
+        with ``accounts_q`` (see ``AccountIds``); the evidence must be JSON."""
         raise NotImplementedError
 
     @classmethod

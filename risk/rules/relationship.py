@@ -22,7 +22,15 @@ from interactions.quarters import Quarter
 from interactions.selectors.interactions import tier_cadence_days
 from interactions.selectors.reviews import held_exists, review_tiers
 
-from .registry import DecimalParam, Evidence, IntParam, MultiChoiceParam, RuleType, register
+from .registry import (
+    DecimalParam,
+    Evidence,
+    IntParam,
+    MultiChoiceParam,
+    RuleType,
+    accounts_q,
+    register,
+)
 
 
 @register
@@ -80,7 +88,7 @@ class RelationshipDecay(RuleType):
                 Q(contact_stats__last_meaningful_at__lt=cutoff)
                 | Q(contact_stats__last_meaningful_at__isnull=True, created_at__lt=cutoff)
             )
-        qs = Account.objects.filter(condition, pk__in=account_ids)
+        qs = Account.objects.filter(condition, accounts_q("pk", account_ids))
         if self.p["statuses"]:
             qs = qs.filter(status__in=self.p["statuses"])
         else:
@@ -135,7 +143,7 @@ class MissedQuarterlyReview(RuleType):
         quarter = self.quarter()
         missing = (
             Account.objects.filter(
-                pk__in=account_ids, tier__in=review_tiers(), created_at__lt=quarter.end
+                accounts_q("pk", account_ids), tier__in=review_tiers(), created_at__lt=quarter.end
             )
             .exclude(status=AccountStatus.EXITED)
             .exclude(held_exists(quarter))
@@ -168,7 +176,7 @@ class RepeatedSlaBreaches(RuleType):
     def evaluate(self, account_ids: Sequence[int]) -> dict[int, Evidence]:
         rows = (
             SlaBreach.objects.filter(
-                request__account_id__in=account_ids,
+                accounts_q("request__account_id", account_ids),
                 detected_at__gte=self.now - timedelta(days=self.p["window_days"]),
             )
             .order_by()

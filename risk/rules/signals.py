@@ -16,7 +16,7 @@ from accounts.models import Account
 
 from ..choices import EsgSeverity
 from ..models import EsgEvent, RatingChange
-from .registry import ChoiceParam, Evidence, IntParam, RuleType, register
+from .registry import ChoiceParam, Evidence, IntParam, RuleType, accounts_q, register
 
 
 @register
@@ -46,7 +46,9 @@ class RatingDowngrade(RuleType):
         since = self.now - timedelta(days=self.p["window_days"])
         first: dict[int, tuple[str, Any]] = {}
         changes = (
-            RatingChange.objects.filter(account_id__in=account_ids, observed_at__gte=since)
+            RatingChange.objects.filter(
+                accounts_q("account_id", account_ids), observed_at__gte=since
+            )
             .order_by("account_id", "observed_at", "pk")
             .values_list("account_id", "from_rating", "observed_at")
         )
@@ -111,7 +113,7 @@ class NegativeEsgEvent(RuleType):
     def evaluate(self, account_ids: Sequence[int]) -> dict[int, Evidence]:
         rows = (
             EsgEvent.objects.filter(
-                account_id__in=account_ids,
+                accounts_q("account_id", account_ids),
                 closed_on__isnull=True,
                 severity__gte=int(self.p["min_severity"]),
                 occurred_on__gte=self.today - timedelta(days=self.p["window_days"]),

@@ -76,6 +76,7 @@ def covenant_test_record(
     ).first()
     if test is None:
         test = CovenantTest(project=project, metric=metric, period_end=period_end)
+    test.account_id = project.account_id
     test.value = value
     test.threshold = covenant.threshold
     test.direction = metric.direction

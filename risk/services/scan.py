@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -39,7 +39,7 @@ from ..models import (
     ScanError,
     ScanRun,
 )
-from ..rules.registry import Evidence
+from ..rules.registry import AccountIds, Evidence
 
 logger = logging.getLogger(__name__)
 
@@ -163,9 +163,7 @@ class _ChunkAccounts:
     ids: list[int] = field(default_factory=list)
     tier: dict[int, str] = field(default_factory=dict)
     owner: dict[int, int] = field(default_factory=dict)
-    name: dict[int, str] = field(default_factory=dict)
     rating: dict[int, str] = field(default_factory=dict)
-    languages: dict[int, str] | None = None
 
 
 def scan_chunk_process(*, chunk_id: int, now: datetime | None = None) -> Counts:
@@ -189,7 +187,9 @@ def scan_chunk_evaluate(*, chunk: ScanChunk, now: datetime | None = None) -> Cou
     accounts = _load_accounts(chunk)
     counts.accounts = len(accounts.ids)
 
-    _step(run, chunk, None, "observe ratings", counts, lambda: ratings_observe(accounts, now))
+    _step(
+        run, chunk, None, "observe ratings", counts, lambda: ratings_observe(chunk, accounts, now)
+    )
     rules = RiskRule.objects.filter(pk__in=run.rule_ids, enabled=True).order_by("pk")
     for rule in rules:
         rule_type = rule.type
@@ -198,7 +198,11 @@ def scan_chunk_evaluate(*, chunk: ScanChunk, now: datetime | None = None) -> Cou
         context = run.context.get(str(rule.pk), {})
 
         def evaluate_and_apply(rule: RiskRule = rule, context: dict[str, Any] = context) -> None:
-            ids = [pk for pk in accounts.ids if not rule.tiers or accounts.tier[pk] in rule.tiers]
+            ids = AccountIds(
+                (pk for pk in accounts.ids if not rule.tiers or accounts.tier[pk] in rule.tiers),
+                first=chunk.first_account_id,
+                last=chunk.last_account_id,
+            )
             evaluator = rule.type(parameters=rule.parameters, now=now, context=context)
             evidence = evaluator.evaluate(ids) if ids else {}
             counts.add(_reconcile(rule, chunk, accounts, set(ids), evidence, now))
@@ -231,13 +235,12 @@ def _load_accounts(chunk: ScanChunk) -> _ChunkAccounts:
     rows = (
         Account.objects.filter(pk__range=(chunk.first_account_id, chunk.last_account_id))
         .order_by("pk")
-        .values_list("pk", "tier", "owner_id", "legal_name_en", "legal_name_zh", "credit_rating")
+        .values_list("pk", "tier", "owner_id", "credit_rating")
     )
-    for pk, tier, owner_id, name_en, name_zh, rating in rows:
+    for pk, tier, owner_id, rating in rows:
         result.ids.append(pk)
         result.tier[pk] = tier
         result.owner[pk] = owner_id
-        result.name[pk] = name_en or name_zh
         result.rating[pk] = rating
     return result
 
@@ -286,16 +289,16 @@ def _record_error(
         logger.exception("Could not record the scan error")
 
 
-def ratings_observe(accounts: _ChunkAccounts, now: datetime) -> None:
+def ratings_observe(chunk: ScanChunk, accounts: _ChunkAccounts, now: datetime) -> None:
     """Record the ratings seen now: a snapshot per account and a change row per change.
 
     Changes are claimed one by one with a conditional update (old rating → new), so a racing
     chunk never records the same change twice; changes are rare, first observations are one
     bulk insert."""
     seen = dict(
-        RatingSnapshot.objects.filter(account_id__in=accounts.ids).values_list(
-            "account_id", "rating"
-        )
+        RatingSnapshot.objects.filter(
+            account_id__gte=chunk.first_account_id, account_id__lte=chunk.last_account_id
+        ).values_list("account_id", "rating")
     )
     missing = [
         RatingSnapshot(account_id=pk, rating=accounts.rating[pk], observed_at=now)
@@ -366,7 +369,6 @@ def _reconcile(
                         evidence=evidence[pk],
                         owner_id=accounts.owner[pk],
                         opened_at=now,
-                        last_seen_at=now,
                         evidence_changed_at=now,
                         ack_deadline=deadline,
                     )
@@ -374,32 +376,22 @@ def _reconcile(
                 ],
                 ignore_conflicts=True,
             )
-            # ``opened_at == now`` picks the rows this call inserted, not a racing worker's.
-            mine = list(
-                Alert.objects.filter(
-                    rule=rule,
-                    source=AlertSource.SCAN,
-                    state__in=ACTIVE_STATES,
-                    account_id__in=new_ids,
-                    opened_at=now,
-                ).values_list("pk", "account_id")
-            )
-            AlertEvent.objects.bulk_create(
-                [
-                    AlertEvent(alert_id=pk, at=now, kind=EventKind.RAISED, to_state=AlertState.OPEN)
-                    for pk, _account_id in mine
-                ],
-                ignore_conflicts=True,
-            )
-            _notify_raised(rule, accounts, mine)
-            counts.raised = len(mine)
+            counts.raised = _record_raised(rule, chunk, now)
 
         # Refresh what still holds.
         holding = [(a, pk, old) for a, (pk, _state, old) in active.items() if a in evidence]
         if holding:
+            # Nothing to write for an alert that still holds unless its evidence moved (or the
+            # rule's severity was changed): an active alert is by itself confirmed by the
+            # latest finished scan, and rewriting every active row each hour would be the
+            # scan's biggest cost.
             Alert.objects.filter(
-                pk__in=[pk for _a, pk, _old in holding], state__in=ACTIVE_STATES
-            ).update(last_seen_at=now, severity=rule.severity)
+                rule=rule,
+                source=AlertSource.SCAN,
+                state__in=ACTIVE_STATES,
+                account_id__gte=chunk.first_account_id,
+                account_id__lte=chunk.last_account_id,
+            ).exclude(severity=rule.severity).update(severity=rule.severity)
             changed = [
                 Alert(pk=pk, evidence=evidence[a], evidence_changed_at=now)
                 for a, pk, old in holding
@@ -443,33 +435,69 @@ def _reconcile(
     return counts
 
 
-def _notify_raised(
-    rule: RiskRule, accounts: _ChunkAccounts, alerts: Sequence[tuple[int, int]]
-) -> None:
-    """In-app notifications to the owners of newly raised alerts: one bulk insert, once per
-    alert (the notification key is unique per user)."""
-    if not alerts:
-        return
-    if accounts.languages is None:
-        accounts.languages = dict(
-            User.objects.filter(pk__in=set(accounts.owner.values())).values_list("pk", "language")
+def _record_raised(rule: RiskRule, chunk: ScanChunk, now: datetime) -> int:
+    """History entries and owner notifications for the alerts this call just raised, in two
+    ``INSERT ... SELECT`` statements (no row travels through Python: at volume, building these
+    rows was most of a first scan's time). ``opened_at = now`` picks the rows this call
+    inserted, not a racing worker's; the unique constraints make a repeat a no-op. Returns how
+    many alerts this call raised."""
+    alert = Alert._meta.db_table
+    at = connection.ops.adapt_datetimefield_value(now)
+    mine = (
+        f"{alert}.rule_id = %s AND {alert}.source = %s AND {alert}.opened_at = %s "
+        f"AND {alert}.account_id BETWEEN %s AND %s"
+    )
+    mine_params = [rule.pk, AlertSource.SCAN, at, chunk.first_account_id, chunk.last_account_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AlertEvent._meta.db_table} "  # noqa: S608 - table names from _meta
+            "(alert_id, at, kind, from_state, to_state, note, data) "
+            f"SELECT {alert}.id, %s, %s, '', %s, '', %s FROM {alert} WHERE {mine} "
+            "ON CONFLICT DO NOTHING",
+            [at, EventKind.RAISED, AlertState.OPEN, "{}", *mine_params],
         )
-    rows = []
-    for pk, account_id in alerts:
-        owner_id = accounts.owner[account_id]
-        language = accounts.languages.get(owner_id) or settings.LANGUAGE_CODE
-        with translation.override(language):
-            title = _("New risk alert: %(rule)s — %(account)s") % {
-                "rule": rule.name,
-                "account": accounts.name[account_id],
-            }
-        rows.append(
-            Notification(
-                user_id=owner_id,
-                key=f"risk-alert-{pk}-raised",
-                title=title[:200],
-                url=reverse("risk:alert_detail", args=[pk]),
-                level="danger" if rule.severity >= 3 else "warning",
+        raised = cursor.rowcount
+        if raised:
+            title_sql, title_params = _title_sql(rule)
+            url = reverse("risk:alert_detail", args=[0]).removesuffix("0/")
+            cursor.execute(
+                f"INSERT INTO {Notification._meta.db_table} "  # noqa: S608 - as above
+                "(user_id, created_at, key, title, body, url, level) "
+                f"SELECT {alert}.owner_id, %s, "
+                f"'risk-alert-' || CAST({alert}.id AS VARCHAR(20)) || '-raised', {title_sql}, '', "
+                f"%s || CAST({alert}.id AS VARCHAR(20)) || '/', %s "
+                f"FROM {alert} "
+                f"JOIN {Account._meta.db_table} acc ON acc.id = {alert}.account_id "
+                f"JOIN {User._meta.db_table} usr ON usr.id = {alert}.owner_id "
+                f"WHERE {mine} ON CONFLICT DO NOTHING",
+                [
+                    at,
+                    *title_params,
+                    url,
+                    "danger" if rule.severity >= 3 else "warning",
+                    *mine_params,
+                ],
             )
-        )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return max(raised, 0)
+
+
+def _title_sql(rule: RiskRule) -> tuple[str, list[str]]:
+    """ "New risk alert: <rule> — <account>" in each owner's language, as SQL: the template is
+    translated here per language and split around the account name."""
+    name = "COALESCE(NULLIF(acc.legal_name_en, ''), acc.legal_name_zh)"
+    cases: list[str] = []
+    params: list[str] = []
+    default = ("", "")
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            text = _("New risk alert: %(rule)s — %(account)s") % {
+                "rule": rule.name,
+                "account": "\x00",
+            }
+        prefix, _sep, suffix = text.partition("\x00")
+        if code == settings.LANGUAGE_CODE:
+            default = (prefix, suffix)
+        cases.append(f"WHEN %s THEN %s || {name} || %s")
+        params += [code, prefix, suffix]
+    sql = f"SUBSTR(CASE usr.language {' '.join(cases)} ELSE %s || {name} || %s END, 1, 200)"
+    return sql, [*params, *default]

@@ -577,6 +577,119 @@ def tiering_recompute(bench: Bench) -> Result:
     }
 
 
+# ---------------------------------------------------------------- risk early warning (issue 6)
+
+RISK_ACCOUNTS = 100_000  # the book the issue sets the scan's target on
+
+
+def _risk_book(bench: Bench) -> None:
+    """Top the book up to 100,000 accounts (without contacts: the scan does not read them),
+    with the risk data (rules, covenants and figures, ESG events, earlier ratings)."""
+    from accounts.models import Account
+    from risk.volume import generate_risk_volume
+
+    missing = RISK_ACCOUNTS - Account.objects.count()
+    if missing > 0:
+        print(f"  adding {missing} accounts for the risk scan ...", flush=True)
+        output = manage(
+            bench.database_url,
+            "generate_volume",
+            f"--accounts={missing}",
+            "--contacts-per-account=0",
+            "--risk",
+        )
+        print("  " + output.strip().replace("\n", "\n  "), flush=True)
+    else:
+        generate_risk_volume()  # covenants for any projects still without (additive)
+
+
+def _risk_reset() -> None:
+    """Forget the alerts, so that every timed scan raises them all again (the heavy case)."""
+    from kam.models import Notification
+    from risk.models import Alert, ScanRun
+
+    Alert.objects.all().delete()
+    Notification.objects.filter(key__startswith="risk-alert-").delete()
+    ScanRun.objects.all().delete()
+
+
+def _risk_scan_with_worker(bench: Bench, *, concurrency: int) -> Result:
+    """One full scan of every enabled rule by a real Celery worker with ``concurrency``
+    processes, timed from the dispatch until the run's last chunk is counted."""
+    from accounts.models import Account
+    from risk.choices import ScanStatus, ScanTrigger
+    from risk.models import ScanRun
+    from risk.tasks import scan_dispatch
+
+    _risk_reset()
+    total = Account.objects.count()
+    with celery_worker(bench.database_url, concurrency=concurrency):
+        run = ScanRun.objects.create(trigger=ScanTrigger.MANUAL)
+        started = time.perf_counter()
+        scan_dispatch.delay(run.pk)
+        deadline = time.monotonic() + 600
+        while True:
+            run.refresh_from_db()
+            if run.status == ScanStatus.FINISHED:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit("The risk scan did not finish within 10 minutes.")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+    if run.errors:
+        raise SystemExit(f"The risk scan recorded {run.errors} errors; see ScanError rows.")
+    return {
+        "seconds": round(seconds, 2),
+        "items": total,
+        "per_s": round(total / seconds),
+        "alerts_raised": run.raised,
+        "chunks": run.chunks_total,
+        "chunk_size": run.chunk_size,
+    }
+
+
+@measurement("risk.scan")
+def risk_scan(bench: Bench) -> Result:
+    """A full early-warning scan (every enabled rule over 100,000 accounts) by one real worker
+    process, starting from no alerts: every alert is raised, notified and given its history.
+    ``steady_seconds``: the next hourly run, which finds the same conditions (refresh only).
+    ``queries_per_chunk``: the SQL of one chunk task, counted in this process."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from risk.choices import ScanStatus, ScanTrigger
+    from risk.models import ScanRun
+    from risk.services import scan_chunk_process, scan_dispatch, scan_run_inline
+
+    _risk_book(bench)
+    scan_run_inline(trigger=ScanTrigger.MANUAL)  # first observations of every rating, once
+    result = _risk_scan_with_worker(bench, concurrency=1)
+    with celery_worker(bench.database_url, concurrency=1):
+        from risk.tasks import scan_dispatch as dispatch_task
+
+        run = ScanRun.objects.create(trigger=ScanTrigger.MANUAL)
+        started = time.perf_counter()
+        dispatch_task.delay(run.pk)
+        while ScanRun.objects.get(pk=run.pk).status != ScanStatus.FINISHED:
+            time.sleep(0.05)
+        result["steady_seconds"] = round(time.perf_counter() - started, 2)
+    probe = scan_dispatch(
+        run_id=ScanRun.objects.create(trigger=ScanTrigger.MANUAL).pk, enqueue=False
+    )
+    with CaptureQueriesContext(connection) as captured:
+        scan_chunk_process(chunk_id=probe.chunks.order_by("index").values_list("pk", flat=True)[0])
+    result["queries_per_chunk"] = len(captured.captured_queries)
+    probe.delete()
+    return result
+
+
+@measurement("risk.scan_2workers")
+def risk_scan_2workers(bench: Bench) -> Result:
+    """The same full scan from no alerts, shared by two worker processes."""
+    _risk_book(bench)
+    return _risk_scan_with_worker(bench, concurrency=2)
+
+
 # ---------------------------------------------------------------- results
 
 

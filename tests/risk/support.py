@@ -43,6 +43,7 @@ def covenant(project: Project, code: str = "dscr", threshold: str = "1.20") -> P
 def figure(project: Project, period_end: date, value: str, code: str = "dscr") -> CovenantTest:
     cov = ProjectCovenant.objects.select_related("metric").get(project=project, metric__code=code)
     return CovenantTest.objects.create(
+        account_id=project.account_id,
         project=project,
         metric=cov.metric,
         period_end=period_end,

@@ -18,6 +18,7 @@ from accounts.volume import (
 from interactions.service_volume import generate_service_requests
 from interactions.volume import analyze_tables as analyze_interaction_tables
 from interactions.volume import generate_interactions, generate_reviews
+from risk.volume import generate_risk_volume
 
 
 class Command(BaseCommand):
@@ -51,6 +52,12 @@ class Command(BaseCommand):
             default=0,
             help="Service requests to add over all accounts and the last year, with their "
             "history and the breaches recorded so far (three days' backlog is left for the scan).",
+        )
+        parser.add_argument(
+            "--risk",
+            action="store_true",
+            help="Early-warning rules, covenants with figures, ESG events and earlier ratings "
+            "for the projects and accounts that have none yet (the risk scan's benchmark).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -110,4 +117,11 @@ class Command(BaseCommand):
                 f"Generated {service.requests} service requests ({service.open} open, "
                 f"{service.breaches} breaches recorded, {service.backlog} left for the scan), "
                 f"{service.events} history rows in {service.seconds:.1f} s."
+            )
+        if options["risk"]:
+            risk = generate_risk_volume(seed=options["seed"], progress=progress)
+            self.stdout.write(
+                f"Generated risk data: {risk.covenants} covenants, {risk.figures} covenant "
+                f"figures, {risk.esg_events} ESG events, {risk.rating_snapshots} earlier ratings "
+                f"in {risk.seconds:.1f} s."
             )
