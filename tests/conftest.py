@@ -69,3 +69,25 @@ def cast(db: None) -> Cast:
         admin=UserFactory(username="admin", roles=[Role.ADMIN], is_staff=True),
         account=account,
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Transactional tests (real workers, live servers, row-lock races) end by flushing the
+    database, which also wipes the rows data migrations made (roles, tier policies, channels,
+    SLA policies). Serialized rollback restores them before each such test, whatever the order."""
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is None:
+            continue
+        marker = item.get_closest_marker("django_db")
+        transactional = bool(marker and marker.kwargs.get("transaction")) or (
+            "transactional_db" in names or "live_server" in names
+        )
+        if not transactional:
+            continue
+        if marker is not None:
+            # The closest marker decides, at set-up (serialise) and per test (restore).
+            kwargs = {**marker.kwargs, "transaction": True, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+        elif "django_db_serialized_rollback" not in names:
+            names.append("django_db_serialized_rollback")
