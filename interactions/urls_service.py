@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/<slug:action>/", views.request_action, name="action"),
     path("reports/", views.report, name="report"),
     path("reports/export.csv", views.report_export, name="report_export"),
+    path("reports/export.xlsx", views.report_export, {"fmt": "xlsx"}, name="report_export_xlsx"),
 ]

@@ -88,8 +88,9 @@ def _log(
     rows: int | None,
     filters: Mapping[str, Any] | None,
     account_id: int | None,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    detail: dict[str, Any] = {"export": name, "format": fmt}
+    detail: dict[str, Any] = {"export": name, "format": fmt, **(extra or {})}
     if rows is not None:
         detail["rows"] = rows
     if filters:
@@ -121,12 +122,14 @@ def export_response(
     filters: Mapping[str, Any] | None = None,
     account_id: int | None = None,
     sheet: str | None = None,
+    detail: Mapping[str, Any] | None = None,
 ) -> HttpResponse:
     """Write ``rows`` under ``headers`` as CSV or Excel, logged as an export of ``what``.
 
     ``name`` is a short machine name (file name, audit detail); ``count`` the number of rows
     when the caller knows it (a CSV is streamed, so it is logged before it is written);
-    ``filters`` the user's filters as they applied, recorded with the export.
+    ``filters`` the user's filters as they applied, recorded with the export; ``detail``
+    more facts for the audit row.
     """
     check_format(fmt)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -142,6 +145,7 @@ def export_response(
             rows=count,
             filters=filters,
             account_id=account_id,
+            extra=detail,
         )
         writer = csv.writer(_Echo())
 
@@ -175,6 +179,7 @@ def export_response(
             rows=written,
             filters=filters,
             account_id=account_id,
+            extra=detail,
         )
         buffer = io.BytesIO()
         workbook.save(buffer)

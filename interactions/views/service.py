@@ -7,9 +7,8 @@ response) come back as form errors and nothing is saved.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,8 +19,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +31,7 @@ from accounts.choices import Tier
 from accounts.selectors import account_get_for_user, account_is_writable
 from kam.dashboard.scope import AccountSliceForm
 from kam.exports import check_format, export_response, filters_of
-from kam.models import AccessLog, User
+from kam.models import User
 
 from ..forms.service import (
     AssignForm,
@@ -380,15 +380,12 @@ def report(request: HttpRequest) -> HttpResponse:
             "age_rows": list(zip(data.age_buckets, data.open_totals, strict=False)),
             "query": query.urlencode(),
             "scope_all": user.reads_all_accounts,
+            "export_formats": [
+                (_("CSV"), reverse("service:report_export")),
+                (_("Excel"), reverse("service:report_export_xlsx")),
+            ],
         },
     )
-
-
-class _Echo:
-    """csv.writer target that hands each line back instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 def _hours(seconds: int | None) -> str:
@@ -397,11 +394,6 @@ def _hours(seconds: int | None) -> str:
 
 def _local(moment: dt.datetime | None) -> str:
     return "" if moment is None else timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
-
-
-def _request_lines(user: User, start: dt.date, end: dt.date) -> Iterator[list[Any]]:
-    yield [str(header) for header, _path in selectors.EXPORT_COLUMNS]
-    yield from _request_rows(selectors.service_report_requests(user=user, start=start, end=end))
 
 
 def _request_rows(queryset: QuerySet[ServiceRequest]) -> Iterator[list[Any]]:
@@ -462,44 +454,35 @@ EXPORT_KINDS = ("requests", "tier", "team", "rm")
 
 
 @login_required
-def report_export(request: HttpRequest) -> HttpResponse:
-    """CSV of the report's period, filtered by the user's permissions, and logged."""
+def report_export(request: HttpRequest, fmt: str = "csv") -> HttpResponse:
+    """The report's period as CSV or Excel, filtered by the user's permissions, and logged."""
+    check_format(fmt)
     user = _report_user(request)
     form, start, end, _period_name = _period(request)
     kind = request.GET.get("kind", "requests")
     if kind not in EXPORT_KINDS:
         kind = "requests"
-    lines: Iterator[list[Any]]
+    headers: list[Any]
+    rows: Iterable[list[Any]]
     if kind == "requests":
-        rows = selectors.service_report_requests(user=user, start=start, end=end).count()
-        lines = _request_lines(user, start, end)
+        requests = selectors.service_report_requests(user=user, start=start, end=end)
+        count = requests.count()
+        headers = [header for header, _path in selectors.EXPORT_COLUMNS]
+        rows = _request_rows(requests)
     else:
         data = selectors.service_report(user=user, start=start, end=end)
         table = {"tier": data.by_tier + [data.total], "team": data.by_team, "rm": data.by_rm}[kind]
         first = {"tier": _("Tier"), "team": _("Team"), "rm": _("Relationship manager")}[kind]
-        rows = len(table)
-        lines = _summary_lines(table, first)
-    AccessLog.objects.create(
+        headers, *rows = list(_summary_lines(table, first))
+        count = len(table)
+    return export_response(
+        request,
         user=user,
-        action=AccessLog.Action.EXPORT,
-        object_repr=f"Service report {start:%Y-%m-%d}–{end:%Y-%m-%d} ({kind})",
-        ip_address=request.META.get("REMOTE_ADDR"),
-        detail={
-            "report": "service",
-            "kind": kind,
-            "start": str(start),
-            "end": str(end),
-            "rows": rows,
-        },
+        fmt=fmt,
+        name=f"service-report-{kind}-{start:%Y%m%d}-{end:%Y%m%d}",
+        what=f"Service report {start:%Y-%m-%d}–{end:%Y-%m-%d} ({kind})",
+        headers=headers,
+        rows=rows,
+        count=count,
+        detail={"report": "service", "kind": kind, "start": str(start), "end": str(end)},
     )
-    writer = csv.writer(_Echo())
-
-    def stream() -> Iterator[str]:
-        yield "\ufeff"  # Excel reads UTF-8 (Chinese names) only with a byte-order mark.
-        for line in lines:
-            yield writer.writerow(line)
-
-    filename = f"service-report-{kind}-{start:%Y%m%d}-{end:%Y%m%d}.csv"
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

@@ -54,6 +54,8 @@ MEASUREMENTS: dict[str, Callable[[Bench], Result]] = {}
 VOLUME_ARGS: list[str] = [
     "--service-requests=200000",  # sla.* (issue 5)
     "--interactions=1000000",  # interactions.timeline, reviews.reminders (issue 4)
+    "--alerts=100000",  # dashboard.executive, home.rm (issue 7)
+    "--snapshots",  # dashboard.executive: trends (issue 7); last, over everything generated
 ]
 
 
@@ -575,6 +577,35 @@ def tiering_recompute(bench: Bench) -> Result:
             TieringChunk.objects.filter(run=run).values_list("accounts", flat=True)
         ),
     }
+
+
+# ---------------------------------------------------------------- dashboards (issue 7)
+# Registered before the risk measurements, which grow the book to 100,000 accounts and clear
+# the alerts: the dashboards are measured on the 10,000-account book the issue names.
+
+
+@measurement("dashboard.executive")
+def dashboard_executive(bench: Bench) -> Result:
+    """The executive dashboard of an executive (every account): all figures live from 10,000
+    accounts, a million interactions, 200,000 requests and 100,000 alerts; trends from the
+    quarterly snapshots."""
+    return bench.page(EXEC_USERNAME, ["/dashboard/"])
+
+
+@measurement("dashboard.executive_sliced")
+def dashboard_executive_sliced(bench: Bench) -> Result:
+    """The same page with the filters in turn: a region, a tier, a project sector."""
+    return bench.page(
+        EXEC_USERNAME,
+        ["/dashboard/?region=cn_east", "/dashboard/?tier=strategic", "/dashboard/?sector=power"],
+    )
+
+
+@measurement("home.rm")
+def home_rm(bench: Bench) -> Result:
+    """The RM home of an RM with 200 accounts: tasks, requests with clocks, alerts, reviews,
+    notifications and the accounts most at risk."""
+    return bench.page(RM_USERNAME, ["/"])
 
 
 # ---------------------------------------------------------------- risk early warning (issue 6)

@@ -216,3 +216,13 @@ def test_an_unknown_format_or_table_is_a_404(book: Cast) -> None:
     assert client.get(reverse("dashboard:export", args=["tiers", "pdf"])).status_code == 404
     assert client.get(reverse("dashboard:export", args=["nope", "csv"])).status_code == 404
     assert client.get(reverse("accounts:export", args=["exe"])).status_code == 404
+
+
+def test_the_service_report_exports_to_excel_through_the_same_helper(book: Cast) -> None:
+    response = client_for(book.lead).get(reverse("service:report_export_xlsx"), {"kind": "team"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = _xlsx(response)
+    assert rows[0][0] == "Team"
+    log = AccessLog.objects.get(user=book.lead, action="export")
+    assert (log.detail["format"], log.detail["kind"]) == ("xlsx", "team")

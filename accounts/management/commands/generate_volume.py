@@ -18,6 +18,7 @@ from accounts.volume import (
 from interactions.service_volume import generate_service_requests
 from interactions.volume import analyze_tables as analyze_interaction_tables
 from interactions.volume import generate_interactions, generate_reviews
+from kam.dashboard.volume import generate_alert_history, generate_snapshots
 from risk.volume import generate_risk_volume
 
 
@@ -60,6 +61,20 @@ class Command(BaseCommand):
             "for the projects and accounts that have none yet (the risk scan's benchmark).",
         )
 
+        parser.add_argument(
+            "--alerts",
+            type=int,
+            default=0,
+            help="Risk alerts to add over all accounts and the last two years, most of them "
+            "closed (the dashboards' benchmark).",
+        )
+        parser.add_argument(
+            "--snapshots",
+            action="store_true",
+            help="Compute the quarterly snapshots of the last eight quarters (dashboard trends "
+            "and supervision scorecards), last, over everything generated.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         for name in ("accounts", "accounts_per_rm", "batch_size"):
             if options[name] < 1:
@@ -69,6 +84,7 @@ class Command(BaseCommand):
             "projects_per_account",
             "interactions",
             "service_requests",
+            "alerts",
         ):
             if options[name] < 0:
                 raise CommandError(f"--{name.replace('_', '-')} cannot be negative.")
@@ -124,4 +140,18 @@ class Command(BaseCommand):
                 f"Generated risk data: {risk.covenants} covenants, {risk.figures} covenant "
                 f"figures, {risk.esg_events} ESG events, {risk.rating_snapshots} earlier ratings "
                 f"in {risk.seconds:.1f} s."
+            )
+        if options["alerts"] > 0:
+            alerts = generate_alert_history(
+                count=options["alerts"], seed=options["seed"], progress=progress
+            )
+            self.stdout.write(
+                f"Generated {alerts.alerts} risk alerts ({alerts.active} active) "
+                f"in {alerts.seconds:.1f} s."
+            )
+        if options["snapshots"]:
+            snapshots = generate_snapshots(progress=progress)
+            self.stdout.write(
+                f"Computed {snapshots.rows} quarterly snapshots ({snapshots.quarters} quarters) "
+                f"in {snapshots.seconds:.1f} s."
             )

@@ -13,6 +13,7 @@ from accounts.tiering_demo import describe as describe_tiering
 from accounts.tiering_demo import seed_tiering
 from interactions.demo import seed_interactions
 from interactions.service_demo import seed_service_requests
+from kam.dashboard.demo import seed_dashboard
 from risk.demo import seed_risk
 
 
@@ -56,6 +57,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Risk: {risk.rules} rules, {risk.figures} covenant figures, {risk.esg_events} ESG "
             f"events; {sum(risk.alerts.values())} active alerts after the scan."
+        )
+        snapshots = seed_dashboard()  # quarterly snapshots: dashboard trends and scorecards
+        self.stdout.write(
+            f"Dashboards: {snapshots.rows} quarterly snapshots over {len(snapshots.quarters)} "
+            "quarters."
         )
         elapsed = time.perf_counter() - started
         if not result.created_anything and not result.memberships:
