@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import django_filters
@@ -26,6 +26,18 @@ AGE_BOUNDS: dict[str, tuple[int | None, int | None]] = {
     "30to90": (30, 90),
     "gt90": (90, None),
 }
+
+
+def alert_age_q(value: str, now: datetime) -> Q:
+    """Alerts raised within an age bucket (``AGE_BOUNDS``): the list's filter and the
+    dashboards' "open alerts by age" count with this one condition."""
+    low, high = AGE_BOUNDS.get(value, (None, None))
+    condition = Q()
+    if low is not None:
+        condition &= Q(opened_at__lte=now - timedelta(days=low))
+    if high is not None:
+        condition &= Q(opened_at__gt=now - timedelta(days=high))
+    return condition
 
 
 def _rules(request: Any) -> QuerySet[RiskRule]:
@@ -92,13 +104,7 @@ class AlertFilter(django_filters.FilterSet):
         )
 
     def by_age(self, queryset: QuerySet[Alert], name: str, value: str) -> QuerySet[Alert]:
-        low, high = AGE_BOUNDS.get(value, (None, None))
-        now = timezone.now()
-        if low is not None:
-            queryset = queryset.filter(opened_at__lte=now - timedelta(days=low))
-        if high is not None:
-            queryset = queryset.filter(opened_at__gt=now - timedelta(days=high))
-        return queryset
+        return queryset.filter(alert_age_q(value, timezone.now()))
 
     def by_overdue(self, queryset: QuerySet[Alert], name: str, value: bool) -> QuerySet[Alert]:
         if value:

@@ -35,7 +35,7 @@ from interactions.selectors.reviews import (
 from interactions.selectors.service import sla_counts
 from kam.models import AccountQuarterSnapshot
 from risk.choices import ACTIVE_STATES, AlertState, RiskLevel, Severity
-from risk.filters import AGE_BOUNDS, AGE_CHOICES
+from risk.filters import AGE_CHOICES, alert_age_q
 from risk.models import Alert
 
 from . import conditions
@@ -391,17 +391,6 @@ def sla_attainment(scope: Scope, now: dt.datetime | None = None) -> list[SlaQuar
 
 
 # ---------------------------------------------------------------- alerts
-
-
-def alert_age_q(value: str, now: dt.datetime) -> Q:
-    """An active alert's age bucket, with the alert list's bounds (risk.filters.AGE_BOUNDS)."""
-    low, high = AGE_BOUNDS.get(value, (None, None))
-    condition = Q()
-    if low is not None:
-        condition &= Q(opened_at__lte=now - dt.timedelta(days=low))
-    if high is not None:
-        condition &= Q(opened_at__gt=now - dt.timedelta(days=high))
-    return condition
 
 
 @dataclass
