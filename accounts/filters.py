@@ -13,9 +13,16 @@ from kam.roles import Role
 
 from .choices import AccountStatus, EquatorCategory, Industry, Region, Sector, Tier
 from .models import Account, TierPolicy
+from .selectors import account_list_for_user
 
 
-def _owners(request: object) -> QuerySet[User]:
+def _owners(request: HttpRequest | None) -> QuerySet[User]:
+    """The owners worth filtering by: every RM for those who read all accounts, otherwise
+    the owners of the accounts the user can see (a handful, not the whole bank)."""
+    user = getattr(request, "user", None)
+    if isinstance(user, User) and not (user.is_portal_admin or user.reads_all_accounts):
+        visible = account_list_for_user(user=user).order_by().values("owner_id")
+        return User.objects.filter(pk__in=visible).order_by("username")
     return (
         User.objects.filter(groups__name__in=[Role.RM, Role.TEAM_LEAD], is_active=True)
         .distinct()
