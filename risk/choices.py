@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Severity(models.IntegerChoices):
@@ -24,7 +25,7 @@ class RiskLevel(models.IntegerChoices):
 
 
 class AlertState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("alert state", "Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     IN_MITIGATION = "in_mitigation", _("In mitigation")
     RESOLVED = "resolved", _("Resolved")

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.choices import Tier
 from accounts.models import Account, Project
@@ -104,7 +105,7 @@ class RiskRuleForm(_Crispy, forms.ModelForm):
 
 
 class ManualAlertForm(_Crispy, forms.Form):
-    title = forms.CharField(label=_("title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("heading", "title"), max_length=200)
     description = forms.CharField(
         label=_("what is the concern"), widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -129,7 +130,7 @@ class NoteForm(_Crispy, forms.Form):
 
 
 class ActionForm(_Crispy, forms.Form):
-    description = forms.CharField(label=_("action"), max_length=300)
+    description = forms.CharField(label=pgettext_lazy("mitigation", "action"), max_length=300)
     owner = forms.ModelChoiceField(label=_("owner"), queryset=User.objects.none())
     due_date = forms.DateField(label=_("due"), widget=DATE)
 

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account
@@ -124,7 +124,7 @@ ALERT_EXPORT_COLUMNS: tuple[tuple[Any, str], ...] = (
     (gettext_lazy("Alert"), "pk"),
     (gettext_lazy("Severity"), "severity"),
     (gettext_lazy("State"), "state"),
-    (gettext_lazy("Title"), "title"),
+    (pgettext_lazy("heading", "Title"), "title"),
     (gettext_lazy("Rule"), "rule__name"),
     (gettext_lazy("Account"), "account__legal_name_en"),
     (gettext_lazy("Account (Chinese)"), "account__legal_name_zh"),

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..choices import (
     ACTIVE_STATES,
@@ -47,7 +48,7 @@ class Alert(models.Model):
     state = models.CharField(
         _("state"), max_length=20, choices=AlertState.choices, default=AlertState.OPEN
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     owner = models.ForeignKey(
@@ -241,7 +242,7 @@ class MitigationAction(models.Model):
     alert = models.ForeignKey(
         Alert, on_delete=models.CASCADE, related_name="actions", verbose_name=_("alert")
     )
-    description = models.CharField(_("action"), max_length=300)
+    description = models.CharField(pgettext_lazy("mitigation", "action"), max_length=300)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.choices import CreditRating, Tier
 
@@ -109,7 +110,7 @@ class EsgEvent(models.Model):
     category = models.CharField(_("category"), max_length=20, choices=EsgCategory.choices)
     severity = models.PositiveSmallIntegerField(_("severity"), choices=EsgSeverity.choices)
     source = models.CharField(_("source"), max_length=20, choices=EsgSource.choices)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -189,9 +190,17 @@ class RatingChange(models.Model):
         verbose_name=_("account"),
     )
     from_rating = models.CharField(
-        _("from"), max_length=4, choices=CreditRating.choices, blank=True
+        pgettext_lazy("rating change", "from"),
+        max_length=4,
+        choices=CreditRating.choices,
+        blank=True,
     )
-    to_rating = models.CharField(_("to"), max_length=4, choices=CreditRating.choices, blank=True)
+    to_rating = models.CharField(
+        pgettext_lazy("rating change", "to"),
+        max_length=4,
+        choices=CreditRating.choices,
+        blank=True,
+    )
     observed_at = models.DateTimeField(_("observed"))
 
     class Meta:

@@ -173,3 +173,21 @@ def test_an_unreachable_broker_marks_the_requested_scan_failed(cast: Cast) -> No
             _queue_dispatch(run.pk)
     run.refresh_from_db()
     assert run.status == ScanStatus.FAILED
+
+
+def test_new_alert_notifications_follow_each_owners_language(cast: Cast) -> None:
+    make_rule("esg_event", name="Moderate or severe ESG event")
+    cast.owner.language = "zh-hans"
+    cast.owner.save()
+    _esg(cast.account)
+    english = AccountFactory(owner=cast.outsider, legal_name_en="Harbour Wind Ltd")
+    _esg(english)
+    scan()
+    chinese_note = cast.owner.notifications.get(key__endswith="-raised")
+    assert chinese_note.title.startswith("新风险预警：")
+    assert "Sunrise Power Holdings" in chinese_note.title
+    english_note = cast.outsider.notifications.get(key__endswith="-raised")
+    assert english_note.title == "New risk alert: Moderate or severe ESG event — Harbour Wind Ltd"
+    alert = Alert.objects.get(account=english)
+    assert english_note.url == f"/risk/alerts/{alert.pk}/"
+    assert english_note.level == "warning"
