@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from .models import Account, AccountMembership, Contact, Project
 from .tiering_selectors import home_tiering
 
 PAGE_SIZE = 25
+HOME_ACCOUNTS = 10  # the RM home's accounts most at risk or longest without contact
 
 
 def _user(request: HttpRequest) -> User:
@@ -53,19 +54,13 @@ def home(request: HttpRequest) -> HttpResponse:
     mine = with_risk_level(visible.filter(owner=user)).select_related("contact_stats")
     mine = mine.order_by(
         "-risk_level", F("contact_stats__last_meaningful_at").asc(nulls_first=True), "pk"
-    )[:PAGE_SIZE]
-    tier_counts = dict(
-        visible.order_by().values_list("tier").annotate(n=Count("pk")).values_list("tier", "n")
-    )
-    by_tier = [(value, label, tier_counts.get(value, 0)) for value, label in Tier.choices]
+    )[:HOME_ACCOUNTS]
     return render(
         request,
         "accounts/home.html",
         {
             "my_accounts": mine,
             "my_account_count": visible.filter(owner=user).count(),
-            "by_tier": by_tier,
-            "visible_count": sum(tier_counts.values()),
             "relationship": home_relationship(user=user),
             "service": service_home_for_user(user=user),
             "tiering_home": home_tiering(user=user),

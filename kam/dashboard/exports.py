@@ -128,7 +128,10 @@ def _alerts(scope: Scope) -> Rows:
 
 def _risk_levels(scope: Scope) -> Rows:
     return [_("Risk level"), _("Accounts")], [
-        [r.label, r.count] for r in selectors.risk_levels(scope)
+        [r.label, r.count]
+        for r in selectors.risk_levels(
+            scope, accounts=sum(r.count for r in selectors.accounts_by_tier(scope))
+        )
     ]
 
 

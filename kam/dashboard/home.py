@@ -17,19 +17,19 @@ class MissingReviews:
     quarter: Quarter
     days_left: int
     accounts: list[Account]
-    count: int
+    more: bool
 
 
 def home_reviews_missing(*, user: User, limit: int = HOME_ROWS) -> MissingReviews:
     """My accounts whose tier requires a review this quarter and that have none held or
-    scheduled (interactions.selectors.reviews): one query, two when there are more."""
+    scheduled (interactions.selectors.reviews). One row more than shown says whether there
+    are more, without counting them."""
     quarter = Quarter.current()
     missing = review_missing_for_user(user=user, quarter=quarter).filter(owner=user)
     accounts = list(missing[: limit + 1])
-    count = len(accounts) if len(accounts) <= limit else missing.count()
     return MissingReviews(
         quarter=quarter,
         days_left=quarter.days_left(today()),
         accounts=accounts[:limit],
-        count=count,
+        more=len(accounts) > limit,
     )

@@ -10,16 +10,20 @@ currency without a rate is left out and named on the page.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.choices import Currency, EquatorCategory, Region, Sector, Tier
@@ -457,15 +461,26 @@ def open_alerts(scope: Scope, now: dt.datetime | None = None) -> OpenAlerts:
 # ---------------------------------------------------------------- risk levels and top accounts
 
 
-def risk_levels(scope: Scope) -> list[Row]:
-    """Accounts by risk level (their worst active alert; risk.selectors.with_risk_level)."""
-    counts = dict(
-        conditions.ensure_risk_level(scope.accounts())
+def risk_levels(scope: Scope, accounts: int) -> list[Row]:
+    """Accounts by risk level — their worst active alert, as risk.selectors.with_risk_level
+    reads it for the list — counted from the active alerts grouped by account (on the index of
+    active alerts) rather than a subquery per account; green is the rest of the ``accounts``
+    in scope."""
+    per_account = (
+        scope.related(Alert.objects.all())
+        .filter(state__in=ACTIVE_STATES)
         .order_by()
-        .values_list("risk_level")
-        .annotate(n=Count("pk"))
-        .values_list("risk_level", "n")
+        .values("account_id")
+        .annotate(level=Max("severity"))
     )
+    sql, params = per_account.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT level, COUNT(*) FROM ({sql}) per_account GROUP BY level",  # noqa: S608
+            params,
+        )
+        counts = {int(level): n for level, n in cursor.fetchall()}
+    counts[int(RiskLevel.GREEN)] = accounts - sum(counts.values())
     base = scope.account_params()
     return [
         Row(
@@ -714,7 +729,7 @@ def trends(scope: Scope) -> list[TrendPoint]:
 
 @dataclass
 class Dashboard:
-    scope: Scope
+    scope: Scope | Any
     by_tier: list[Row]
     exposure: Exposure
     coverage: Coverage
@@ -748,20 +763,57 @@ class Dashboard:
         return max(stamps) if stamps else None
 
 
-def executive_dashboard(scope: Scope) -> Dashboard:
-    """Every figure of the executive dashboard: a fixed number of aggregate queries whatever
-    the size of the book (no query per row)."""
+def _compute(scope: Scope) -> Dashboard:
     now = timezone.now()
+    by_tier = accounts_by_tier(scope)
     return Dashboard(
         scope=scope,
-        by_tier=accounts_by_tier(scope),
+        by_tier=by_tier,
         exposure=exposure(scope),
         coverage=review_coverage(scope),
         sla=sla_attainment(scope, now),
         alerts=open_alerts(scope, now),
-        risk=risk_levels(scope),
+        risk=risk_levels(scope, accounts=sum(r.count for r in by_tier)),
         at_risk=top_at_risk(scope),
         cadence=cadence(scope),
         trends=trends(scope),
         now=now,
     )
+
+
+def cache_key(scope: Scope) -> str:
+    """Who may share a computed dashboard: everyone who reads every account sees the same
+    figures for the same filters; anyone else only their own."""
+    user = scope.user
+    reach = "all" if user.is_portal_admin or user.reads_all_accounts else f"user{user.pk}"
+    parts = [
+        reach,
+        scope.quarter.slug,
+        str(scope.team.pk if scope.team else ""),
+        scope.region,
+        scope.sector,
+        scope.tier,
+        translation.get_language() or "",
+    ]
+    return "dashboard:" + ":".join(parts)
+
+
+def executive_dashboard(scope: Scope, *, fresh: bool = False) -> Dashboard:
+    """Every figure of the executive dashboard: a fixed number of aggregate queries whatever
+    the size of the book (no query per row), computed live and kept for
+    ``DASHBOARD_CACHE_SECONDS`` (the page says as of when) for the readers who share the
+    same reach and filters. The lists behind the figures are always live."""
+    seconds = getattr(settings, "DASHBOARD_CACHE_SECONDS", 0)
+    if not seconds or fresh:
+        return _compute(scope)
+    key = cache_key(scope)
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache that is down must not take the page down
+        cached = None
+    if isinstance(cached, Dashboard):
+        return replace(cached, scope=scope)
+    dashboard = _compute(scope)
+    with contextlib.suppress(Exception):  # a cache that is down only costs the next reader
+        cache.set(key, replace(dashboard, scope=None), seconds)
+    return dashboard

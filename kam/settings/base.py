@@ -200,6 +200,9 @@ if env("EMAIL_URL", default=""):
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="locmemcache://kam"),
 }
+# How long a computed executive dashboard is kept for readers of the same reach and filters
+# (kam.dashboard); 0 computes every view. The lists behind its figures are always live.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
 
 # ---------------------------------------------------------------- Celery
 REDIS_URL = env("REDIS_URL", default="")
