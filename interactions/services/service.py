@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from kam.models import User
-from kam.services import notification_send
+from kam.services import NotificationDraft, notification_send_many
 
 from ..business_time import (
     BusinessHours,
@@ -613,13 +613,17 @@ def _record_breaches(requests: list[ServiceRequest], kind: str, now: dt.datetime
             for request in requests
         ]
     )
+    drafts = []
     for request in requests:
         setattr(request, flag, now)
         due = getattr(request, due_field)
-        _notify_breach(request, kind, due, request.assignee)
         lead = leads[request.pk]
-        if lead is not None:
-            _notify_breach(request, kind, due, lead)
+        for user in (request.assignee, lead):
+            if user is not None:
+                drafts.append(_breach_notification(request, kind, due, user))
+    # One statement for the chunk's notifications; each is keyed, so a re-run adds none, and
+    # their e-mails are claimed and sent together after the commit.
+    notification_send_many(drafts=drafts, email=True)
 
 
 def _breach_note(request: ServiceRequest, kind: str, due: dt.datetime, lead: User | None) -> str:
@@ -633,7 +637,9 @@ def _breach_note(request: ServiceRequest, kind: str, due: dt.datetime, lead: Use
     return note
 
 
-def _notify_breach(request: ServiceRequest, kind: str, due: dt.datetime, user: User) -> None:
+def _breach_notification(
+    request: ServiceRequest, kind: str, due: dt.datetime, user: User
+) -> NotificationDraft:
     with translation.override(user.language or settings.LANGUAGE_CODE):
         title = _("SLA breached (%(kind)s): %(subject)s") % {
             "kind": BreachKind(kind).label,
@@ -646,12 +652,11 @@ def _notify_breach(request: ServiceRequest, kind: str, due: dt.datetime, user: U
             "tier": request.get_tier_display(),
             "priority": request.get_priority_display(),
         }
-    notification_send(
+    return NotificationDraft(
         user=user,
         title=title,
         body=body,
         url=request.get_absolute_url(),
         key=f"sla-breach:{request.pk}:{kind}",
         level="danger",
-        email=True,
     )
