@@ -21,6 +21,6 @@ def broker_folders_ensure(sender: Celery, source: Any, **kwargs: Any) -> None:
     if not str(source.get("broker_url") or "").startswith("filesystem:"):
         return
     options = source.get("broker_transport_options") or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
