@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kam.models import User
+from kam.request_scope import remember
 from kam.roles import Role
 
 from .models import (
@@ -56,7 +57,30 @@ def account_list_for_user(*, user: User, write: bool = False) -> QuerySet[Accoun
     if not write and user.reads_all_accounts:
         return Account.objects.all()
     codenames = ("change_account",) if write else ("view_account", "change_account")
-    return Account.objects.filter(pk__in=_visible_ids(user, codenames))
+    ids = _visible_ids_once(user, codenames)
+    if isinstance(ids, list):
+        return Account.objects.filter(pk__in_ids=ids)
+    return Account.objects.filter(pk__in=ids)
+
+
+# A book up to this size is read once per request and passed to every query of the page as
+# a list of ids (an index lookup each); a larger one stays a subquery.
+VISIBLE_IDS_INLINE_MAX = 2000
+
+
+def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | QuerySet[Any]:
+    """The ids of ``_visible_ids``, read once per web request (kam.request_scope): a page
+    filters several queries by them, and a literal list plans as an index lookup where the
+    UNION would make each query hash-join the whole account table."""
+
+    def compute() -> list[int] | QuerySet[Any]:
+        union = _visible_ids(user, codenames)
+        rows = [row["pk"] for row in union[: VISIBLE_IDS_INLINE_MAX + 1]]
+        if len(rows) > VISIBLE_IDS_INLINE_MAX:
+            return union
+        return sorted(set(rows))
+
+    return remember(("visible-account-ids", user.pk, codenames), compute)
 
 
 def account_get_for_user(*, user: User, pk: int | str, write: bool = False) -> Account:
@@ -75,7 +99,12 @@ def account_is_writable(*, user: User, account: Account) -> bool:
         return True
     if account.owner_id == user.pk or (account.team and account.team.lead_id == user.pk):
         return True
-    return account_list_for_user(user=user, write=True).filter(pk=account.pk).exists()
+    if not user.is_authenticated or not user.is_active:
+        return False
+    ids = _visible_ids_once(user, ("change_account",))
+    if isinstance(ids, list):
+        return account.pk in ids
+    return Account.objects.filter(pk__in=ids).filter(pk=account.pk).exists()
 
 
 def contact_get_for_account(*, account: Account, pk: int | str) -> Contact:

@@ -8,4 +8,4 @@ class KamConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers system checks)
+        from . import checks, lookups  # noqa: F401  (system checks; the __in_ids lookup)

@@ -11,9 +11,11 @@ from tests.factories import AccountFactory, ContactFactory, MembershipFactory, P
 pytestmark = pytest.mark.django_db
 
 LIST_BUDGET = 10
-DETAIL_BUDGET = 15 + 1 + 1  # 12 + the tiering panel: score and plan, tier history, open overrides
+DETAIL_BUDGET = 15 + 1 + 1 + 1  # 12 + the tiering panel: score and plan, tier history, overrides
 # + 1 for the open service requests panel.
 # + 1 for the risk panel (active alerts; their count only when more than shown).
+# + 1 for the ids of the accounts the user may change (read once per request, then every
+# query of the page filters by the list; accounts.selectors).
 # + 5 for the relationship sections (interactions: tier policies, overdue cadence, follow-ups,
 # upcoming reviews, unread notifications).
 # + 2 for tiering (plan actions due, accounts missing a required plan).
