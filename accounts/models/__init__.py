@@ -14,7 +14,6 @@ from .core import (
     Contact,
     ContactQuerySet,
     Project,
-    ProjectQuerySet,
     TierPolicy,
     validate_uscc,
 )
@@ -48,7 +47,6 @@ __all__ = [
     "PlanServiceItem",
     "PlanWalletLine",
     "Project",
-    "ProjectQuerySet",
     "ScoreBand",
     "ScoringModel",
     "TierChange",

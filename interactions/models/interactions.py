@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from kam.model_mixins import ChoiceLabels
+
 
 class Channel(models.Model):
     """A way of talking to an account. Administrators extend the table; ``code`` is stable
@@ -59,7 +61,7 @@ class Channel(models.Model):
         return self.name
 
 
-class Interaction(models.Model):
+class Interaction(ChoiceLabels, models.Model):
     """One contact between us and an account through a channel."""
 
     account = models.ForeignKey(
@@ -149,7 +151,7 @@ MEETING_PLATFORMS: tuple[tuple[str, str], ...] = (
 )
 
 
-class StrategicReview(models.Model):
+class StrategicReview(ChoiceLabels, models.Model):
     """The executive-attended review of an account; counts for its quarter only when held
     with at least one executive."""
 
@@ -227,7 +229,7 @@ class StrategicReview(models.Model):
         return f"{self.year} Q{self.quarter}"
 
 
-class FollowUp(models.Model):
+class FollowUp(ChoiceLabels, models.Model):
     """An action with an owner and a due date, from an interaction or a strategic review."""
 
     account = models.ForeignKey(

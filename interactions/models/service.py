@@ -28,6 +28,7 @@ from interactions.business_time import (
     CalendarUnavailable,
     business_time_between,
 )
+from kam.model_mixins import ChoiceLabels
 
 
 def _in(field: str, choices: type[models.TextChoices]) -> Q:
@@ -179,7 +180,7 @@ class Clock:
         return self.kind in ("response", "resolution")
 
 
-class ServiceRequest(models.Model):
+class ServiceRequest(ChoiceLabels, models.Model):
     """Something an account asked of us, with first-response and resolution deadlines."""
 
     account = models.ForeignKey(
@@ -424,7 +425,7 @@ class EventAction(models.TextChoices):
     BREACHED = "breached", _("SLA breached")
 
 
-class ServiceRequestEvent(models.Model):
+class ServiceRequestEvent(ChoiceLabels, models.Model):
     """One change of a request: a state change (from → to), a reassignment, a satisfaction
     score or a breach, with who and when."""
 

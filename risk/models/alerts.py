@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kam.model_mixins import ChoiceLabels
+
 from ..choices import (
     ACTIVE_STATES,
     CLOSING_EVENTS,
@@ -25,7 +27,7 @@ from ..choices import (
 ACTIVE = Q(state__in=ACTIVE_STATES)
 
 
-class Alert(models.Model):
+class Alert(ChoiceLabels, models.Model):
     """An early-warning signal on an account: raised by the scan for a rule, or by a user."""
 
     account = models.ForeignKey(
@@ -170,7 +172,7 @@ class Alert(models.Model):
         return str(rule_type.summarize(self.evidence))
 
 
-class AlertEvent(models.Model):
+class AlertEvent(ChoiceLabels, models.Model):
     """One entry of an alert's history. Raising and closing happen once per alert; partial
     unique constraints make a racing scan's duplicate insert a no-op."""
 
@@ -236,7 +238,7 @@ class AlertEvent(models.Model):
         return ""
 
 
-class MitigationAction(models.Model):
+class MitigationAction(ChoiceLabels, models.Model):
     """One action of an alert's mitigation plan (应对), with its owner and due date."""
 
     alert = models.ForeignKey(

@@ -1,0 +1,33 @@
+"""Mixins for the portal's models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import translation
+
+_LABELS: dict[tuple[int, str | None], dict[Any, str]] = {}
+
+
+def choice_labels(field: models.Field) -> dict[Any, str]:  # type: ignore[type-arg]
+    """value → label of ``field``'s choices, translated into the active language; built once
+    per field and language."""
+    key = (id(field), translation.get_language())
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _LABELS[key] = {value: str(label) for value, label in field.flatchoices}
+    return labels
+
+
+class ChoiceLabels:
+    """``get_FOO_display`` from a table built once per field and language. Django's own
+    rebuilds the field's choices into a dict on every call, hashing — so translating — each
+    lazy label: a list of 25 rows with four choice columns translated a thousand strings."""
+
+    def _get_FIELD_display(self, field: models.Field) -> str:  # type: ignore[type-arg]
+        value = getattr(self, field.attname)
+        try:
+            return choice_labels(field).get(value, value)
+        except TypeError:  # an unhashable value: Django's way
+            return models.Model._get_FIELD_display(self, field)  # type: ignore[arg-type]
