@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from kam.models import User
@@ -52,3 +55,14 @@ def account_risk_panel(context: template.Context, account: Account) -> dict[str,
             user=user, account=account, writable=None if writable is None else bool(writable)
         ),
     }
+
+
+@register.simple_tag
+def risk_badge(level: Any) -> SafeString:
+    """The risk-level badge every list shows (a tag, not an include: lists show it per row)."""
+    return format_html(
+        '<span class="badge risk-badge risk-{}" title="{}">{}</span>',
+        risk_level_code(level),
+        _("Risk level"),
+        risk_level_label(level),
+    )
