@@ -60,7 +60,9 @@ def _options(field: forms.BoundField) -> list[tuple[str, str]]:
         rows = [("", formfield.empty_label)] if formfield.empty_label is not None else []
         rows += [(obj.pk, formfield.label_from_instance(obj)) for obj in formfield.queryset]
         return _escaped(rows)
-    if not isinstance(formfield.choices, list):  # callable choices: read every time
+    # django-filter wraps the choices (adding its empty label); callable ones are read anew.
+    underlying = getattr(formfield.choices, "choices", formfield.choices)
+    if not isinstance(underlying, list | tuple):
         return _escaped(_flat_choices(formfield.choices))
     key = (type(field.form).__qualname__, field.name, translation.get_language())
     options = _STATIC_OPTIONS.get(key)
