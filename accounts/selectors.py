@@ -48,6 +48,20 @@ def _visible_ids(user: User, codenames: tuple[str, ...]) -> QuerySet[Any]:
     return owned.union(led, member, granted, all=True)
 
 
+_READ = ("view_account", "change_account")
+_WRITE = ("change_account",)
+
+
+def _reads_through_ids(user: User) -> bool:
+    """Whether ``account_list_for_user`` filters ``user``'s reads by their book's ids."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and not user.is_portal_admin
+        and not user.reads_all_accounts
+    )
+
+
 def account_list_for_user(*, user: User, write: bool = False) -> QuerySet[Account]:
     """The accounts ``user`` may see (or, with ``write``, change)."""
     if not user.is_authenticated or not user.is_active:
@@ -56,8 +70,7 @@ def account_list_for_user(*, user: User, write: bool = False) -> QuerySet[Accoun
         return Account.objects.all()
     if not write and user.reads_all_accounts:
         return Account.objects.all()
-    codenames = ("change_account",) if write else ("view_account", "change_account")
-    ids = _visible_ids_once(user, codenames)
+    ids = _visible_ids_once(user, _WRITE if write else _READ)
     if isinstance(ids, list):
         return Account.objects.filter(pk__in_ids=ids)
     return Account.objects.filter(pk__in=ids)
@@ -86,8 +99,15 @@ def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | Que
 def account_get_for_user(*, user: User, pk: int | str, write: bool = False) -> Account:
     """One account: 404 when ``user`` may not see it, 403 when they may see but not change it."""
     try:
-        account = account_list_for_user(user=user).select_related("owner", "team").get(pk=pk)
-    except (Account.DoesNotExist, ValueError) as exc:
+        visible = account_list_for_user(user=user)
+        ids = _visible_ids_once(user, _READ) if _reads_through_ids(user) else None
+        if isinstance(ids, list):
+            # The user's book is in hand: an account outside it costs no query.
+            if int(pk) not in ids:
+                raise Account.DoesNotExist
+            visible = Account.objects.all()
+        account = visible.select_related("owner", "team").get(pk=pk)
+    except (Account.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such account.") from exc
     if write and not account_is_writable(user=user, account=account):
         raise PermissionDenied("This account is read-only for you.")
@@ -101,7 +121,7 @@ def account_is_writable(*, user: User, account: Account) -> bool:
         return True
     if not user.is_authenticated or not user.is_active:
         return False
-    ids = _visible_ids_once(user, ("change_account",))
+    ids = _visible_ids_once(user, _WRITE)
     if isinstance(ids, list):
         return account.pk in ids
     return Account.objects.filter(pk__in=ids).filter(pk=account.pk).exists()
