@@ -133,12 +133,16 @@ class Interaction(ChoiceLabels, models.Model):
 
     @property
     def meeting_platform(self) -> str:
-        """Zoom, Teams or Tencent Meeting, read from the link's host."""
-        host = (urlsplit(self.meeting_link).hostname or "").lower()
-        for suffix, name in MEETING_PLATFORMS:
-            if host == suffix or host.endswith("." + suffix):
-                return name
-        return ""
+        return meeting_platform(self.meeting_link)
+
+
+def meeting_platform(link: str) -> str:
+    """Zoom, Teams or Tencent Meeting, read from a meeting link's host."""
+    host = (urlsplit(link).hostname or "").lower()
+    for suffix, name in MEETING_PLATFORMS:
+        if host == suffix or host.endswith("." + suffix):
+            return name
+    return ""
 
 
 MEETING_PLATFORMS: tuple[tuple[str, str], ...] = (

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.choices import AccountStatus, Seniority
 from accounts.models import Account, AccountMembership, Contact, TierPolicy
@@ -21,6 +21,7 @@ from accounts.selectors import account_list_for_user
 from kam.models import Notification, User
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
+from ..models.interactions import meeting_platform
 from ..quarters import today
 from .reviews import can_see_coverage, reviews_upcoming_for_user
 
@@ -90,16 +91,27 @@ def interaction_list_for_export(*, user: User) -> QuerySet[Interaction]:
     )
 
 
+def _timeline(*, account: Account, on_team: bool) -> QuerySet[Interaction]:
+    qs = Interaction.objects.filter(account=account)
+    if not on_team:
+        qs = qs.filter(is_confidential=False)
+    return qs.order_by("-occurred_at", "-pk")
+
+
+def timeline_values(*, account: Account, on_team: bool) -> QuerySet[Interaction, dict[str, Any]]:
+    """The timeline as the page reads it: plain values, newest first, ready to paginate and
+    to hand to ``timeline_rows``."""
+    return _timeline(account=account, on_team=on_team).values(*TIMELINE_VALUES)
+
+
 def interaction_timeline(*, user: User, account: Account, on_team: bool) -> QuerySet[Interaction]:
     """The relationship timeline of one account, newest first, ready to paginate.
 
     ``on_team`` comes from ``is_account_team`` (asked once per page). Participants, contacts
     and follow-ups are prefetched per page, so a page costs the same whatever the history."""
-    qs = Interaction.objects.filter(account=account)
-    if not on_team:
-        qs = qs.filter(is_confidential=False)
     return (
-        qs.select_related("channel", "created_by")
+        _timeline(account=account, on_team=on_team)
+        .select_related("channel", "created_by")
         .defer(
             *(
                 f"created_by__{f.name}"
@@ -160,38 +172,101 @@ def _name(user: User) -> str:
     return user.get_full_name() or user.username
 
 
+def _full_name(username: str, first: str, last: str) -> str:
+    """``User.get_full_name() or username`` from the columns of a values() row."""
+    return f"{first} {last}".strip() or username
+
+
+# The columns of a timeline row: plain values, no model instances (twenty rows a page).
+TIMELINE_VALUES = (
+    "pk",
+    "subject",
+    "summary",
+    "outcome",
+    "occurred_at",
+    "is_confidential",
+    "meeting_link",
+    "channel__name",
+    "channel__name_zh",
+    "created_by__username",
+    "created_by__first_name",
+    "created_by__last_name",
+)
+
+
 def timeline_rows(interactions: Any, *, on: dt.date) -> list[TimelineRow]:
-    """Rows for a page of ``interaction_timeline`` (its prefetches are used, no new query)."""
+    """Rows for a page of ``timeline_values``: three
+    more queries (participants, contacts, follow-ups), each for the whole page, read as
+    plain values."""
+    interactions = list(interactions)
+    ids = [i["pk"] for i in interactions]
+    people: dict[int, list[str]] = {pk: [] for pk in ids}
+    contacts: dict[int, list[str]] = {pk: [] for pk in ids}
+    actions: dict[int, list[ActionRow]] = {pk: [] for pk in ids}
+    if ids:
+        participants = Interaction.internal_participants.through.objects.filter(
+            interaction_id__in=ids
+        ).order_by("user__username")
+        for pk, username, first, last in participants.values_list(
+            "interaction_id", "user__username", "user__first_name", "user__last_name"
+        ):
+            people[pk].append(_full_name(username, first, last))
+        met = Interaction.contacts.through.objects.filter(interaction_id__in=ids)
+        for pk, name in met.order_by("contact__name").values_list(
+            "interaction_id", "contact__name"
+        ):
+            contacts[pk].append(name)
+        for f in (
+            FollowUp.objects.filter(interaction_id__in=ids)
+            .order_by("due_date", "pk")
+            .values_list(
+                "pk",
+                "interaction_id",
+                "description",
+                "owner_id",
+                "owner__username",
+                "owner__first_name",
+                "owner__last_name",
+                "due_date",
+                "done_at",
+            )
+        ):
+            pk, interaction_id, description, owner_id, username, first, last, due, done = f
+            actions[interaction_id].append(
+                ActionRow(
+                    pk=pk,
+                    description=description,
+                    owner_id=owner_id,
+                    owner_name=_full_name(username, first, last),
+                    due=due.isoformat(),
+                    state="done" if done else ("overdue" if due < on else "open"),
+                )
+            )
+    chinese = (translation.get_language() or "").lower().startswith("zh")
     rows = []
     for i in interactions:
-        local = timezone.localtime(i.occurred_at)
-        actions = tuple(
-            ActionRow(
-                pk=f.pk,
-                description=f.description,
-                owner_id=f.owner_id,
-                owner_name=_name(f.owner),
-                due=f.due_date.isoformat(),
-                state="done" if f.done_at else ("overdue" if f.due_date < on else "open"),
-            )
-            for f in i.follow_ups.all()
-        )
+        local = timezone.localtime(i["occurred_at"])
+        logged_by = i["created_by__username"]
         rows.append(
             TimelineRow(
-                pk=i.pk,
-                subject=i.subject,
-                channel=i.channel.label,
-                is_confidential=i.is_confidential,
-                summary=i.summary,
-                outcome=i.outcome,
+                pk=i["pk"],
+                subject=i["subject"],
+                channel=(chinese and i["channel__name_zh"]) or i["channel__name"],
+                is_confidential=i["is_confidential"],
+                summary=i["summary"],
+                outcome=i["outcome"],
                 when_iso=local.isoformat(),
                 when=local.strftime("%Y-%m-%d %H:%M"),
-                people=", ".join(_name(u) for u in i.internal_participants.all()),
-                contacts=", ".join(c.name for c in i.contacts.all()),
-                meeting_link=i.meeting_link,
-                meeting_platform=i.meeting_platform if i.meeting_link else "",
-                logged_by=_name(i.created_by) if i.created_by else "",
-                actions=actions,
+                people=", ".join(people[i["pk"]]),
+                contacts=", ".join(contacts[i["pk"]]),
+                meeting_link=i["meeting_link"],
+                meeting_platform=meeting_platform(i["meeting_link"]) if i["meeting_link"] else "",
+                logged_by=_full_name(
+                    logged_by, i["created_by__first_name"], i["created_by__last_name"]
+                )
+                if logged_by
+                else "",
+                actions=tuple(actions[i["pk"]]),
             )
         )
     return rows

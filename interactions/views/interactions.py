@@ -59,7 +59,7 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     account = account_get_for_user(user=user, pk=pk)
     on_team = selectors.is_account_team(user=user, account=account)
-    interactions = selectors.interaction_timeline(user=user, account=account, on_team=on_team)
+    interactions = selectors.timeline_values(account=account, on_team=on_team)
     page = Paginator(interactions, PAGE_SIZE).get_page(request.GET.get("page"))
     cadence_day = today()
     policy = TierPolicy.objects.filter(tier=account.tier).first()
@@ -130,7 +130,12 @@ def interaction_detail(request: HttpRequest, pk: int, interaction_pk: int) -> Ht
         {
             "account": account,
             "interaction": interaction,
-            "row": selectors.timeline_rows([interaction], on=today())[0],
+            "row": selectors.timeline_rows(
+                selectors.timeline_values(account=account, on_team=on_team).filter(
+                    pk=interaction.pk
+                ),
+                on=today(),
+            )[0],
             "can_edit": account_is_writable(user=user, account=account),
             "follow_up_base": _follow_up_base(account.pk),
         },
