@@ -2,9 +2,13 @@
 
 Which days are working days comes from the ``chinesecalendar`` package: weekends, the public
 holidays and the official adjusted working days (调休) as the State Council publishes them
-each year. The package covers the years it knows and raises ``NotImplementedError`` for the
-others; we turn that into :class:`CalendarUnavailable` with a message that says what to do —
-an SLA clock never guesses that an unknown day is a working day.
+each year. The package knows the years published when it was released. A day of a year it
+does not know yet (each November the next year's arrangement is published, and the package
+follows within days) counts **provisionally** as a working day from Monday to Friday, so
+requests keep their clocks at the turn of the year: a deadline that reaches into such a year
+is flagged provisional on the request (``ServiceRequest.deadlines_provisional``) and
+recomputed by a daily job once an upgraded package knows the year. ``calendar_covers`` tells
+known days from provisional ones; a system check reports a current year not yet known.
 
 A business day is one window per working day (e.g. 09:00–18:00 Asia/Shanghai). The engine
 adds business time to an instant and measures the business time between two instants,
@@ -22,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-from django.core.checks import CheckMessage, Warning, register
+from django.core.checks import CheckMessage, Info, register
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -40,52 +44,50 @@ def _package_version() -> str:
         return "?"
 
 
-class CalendarUnavailable(RuntimeError):
-    """The working calendar of a year is not known (yet) to the calendar package."""
-
-    def __init__(self, year: int) -> None:
-        self.year = year
-        super().__init__(
-            gettext(
-                "The mainland-China working calendar for %(year)s is not available "
-                "(chinesecalendar %(version)s does not know that year), so SLA business time "
-                "cannot be computed. Upgrade the chinesecalendar package once the State "
-                "Council has published the %(year)s holiday arrangement."
-            )
-            % {"year": year, "version": _package_version()}
-        )
+def calendar_unknown_message(year: int) -> str:
+    return gettext(
+        "The mainland-China working calendar for %(year)s is not known yet (chinesecalendar "
+        "%(version)s): SLA deadlines in %(year)s count Monday to Friday as working days and "
+        "are marked provisional until the package is upgraded, when a daily job recomputes "
+        "them. Upgrade chinesecalendar once the State Council has published the %(year)s "
+        "holiday arrangement."
+    ) % {"year": year, "version": _package_version()}
 
 
 @lru_cache(maxsize=4096)
-def is_workday(day: dt.date) -> bool:
-    """Whether ``day`` is a working day in mainland China (adjusted working days included)."""
+def _published(day: dt.date) -> bool | None:
+    """Whether ``day`` is a working day by the published calendar; None when not known."""
     try:
         return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError as exc:
-        raise CalendarUnavailable(day.year) from exc
+    except NotImplementedError:
+        return None
+
+
+def is_workday(day: dt.date) -> bool:
+    """Whether ``day`` is a working day in mainland China (adjusted working days included);
+    Monday to Friday, provisionally, in a year the calendar does not know yet."""
+    published = _published(day)
+    return day.weekday() < 5 if published is None else published
 
 
 def calendar_covers(day: dt.date) -> bool:
-    try:
-        is_workday(day)
-    except CalendarUnavailable:
-        return False
-    return True
+    """Whether the published calendar knows ``day`` (otherwise ``is_workday`` is provisional)."""
+    return _published(day) is not None
 
 
 @register("sla")
 def check_calendar_coverage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Warn when the working calendar does not know the current year: no request can be
-    given deadlines until chinesecalendar is upgraded (each November the State Council
-    publishes the next year's arrangement and the package follows)."""
+    """Report a current year the working calendar does not know: its deadlines are
+    provisional until chinesecalendar is upgraded. Info, not a warning: the portal keeps
+    working, and a deployment check must not start failing on the first of January."""
     today = timezone.localdate()
     if calendar_covers(today):
         return []
     return [
-        Warning(
-            str(CalendarUnavailable(today.year)),
+        Info(
+            calendar_unknown_message(today.year),
             hint="Upgrade chinesecalendar (pyproject.toml and constraints.txt).",
-            id="interactions.W001",
+            id="interactions.I001",
         )
     ]
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 
-from .business_time import BusinessHours, CalendarUnavailable, add_business_time, is_workday
+from .business_time import BusinessHours, add_business_time, calendar_covers, is_workday
 from .models import Channel
 from .models.service import (
     ServiceRequest,
@@ -75,10 +75,7 @@ def _business_moment(rng: random.Random, now: dt.datetime, days: int) -> dt.date
     local_now = now.astimezone(tz)
     for _attempt in range(50):
         day = (local_now - dt.timedelta(days=rng.uniform(0, days))).date()
-        try:
-            workday = is_workday(day)
-        except CalendarUnavailable:
-            continue
+        workday = is_workday(day)
         if rng.random() < 0.9:
             if not workday:
                 continue
@@ -136,7 +133,7 @@ REQUEST_COLUMNS = (
     "resolution_due", "due_at", "responded_at", "resolved_at", "closed_at", "clock_stopped_at",
     "paused_seconds", "response_seconds", "resolution_seconds", "response_breached_at",
     "resolution_breached_at", "satisfaction", "satisfaction_comment", "satisfaction_recorded_at",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "deadlines_provisional",
 )  # fmt: skip
 EVENT_COLUMNS = ("request_id", "at", "actor_id", "action", "from_state", "to_state", "note")
 BREACH_COLUMNS = ("request_id", "kind", "due_at", "detected_at", "escalated_to_id")
@@ -241,18 +238,7 @@ def _one_request(
     hours = BusinessHours(start=policy.business_day_start, end=policy.business_day_end)
     response_target = policy.first_response_target
     resolution_target = policy.resolution_target
-    for _attempt in range(60):
-        try:
-            first_due = add_business_time(opened, response_target, hours=hours)
-            # Deadlines far enough ahead for any pause we draw stay inside known years.
-            add_business_time(opened, resolution_target * 3 + dt.timedelta(hours=40), hours=hours)
-            break
-        except CalendarUnavailable:
-            # Deadlines in a year the calendar does not know yet: open it a week earlier.
-            opened -= dt.timedelta(days=7)
-            continue
-    else:  # pragma: no cover - only when the calendar knows nothing near ``now``
-        raise CalendarUnavailable(now.year)
+    first_due = add_business_time(opened, response_target, hours=hours)
 
     def at(business: dt.timedelta) -> dt.datetime:
         return add_business_time(opened, business, hours=hours)
@@ -363,6 +349,8 @@ def _finish(
     """Due time, and the breaches the scan (every five minutes) would have recorded by now —
     except the backlog of open requests that ran out since ``backlog_since``."""
     state = row["state"]
+    last_due = max(row["first_response_due"], row["resolution_due"])
+    row["deadlines_provisional"] = not calendar_covers(timezone.localdate(last_due))
     if state == "new":
         row["due_at"] = row["first_response_due"]
     elif state == "responded":

@@ -25,7 +25,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Tier
 from interactions.business_time import (
     BusinessHours,
-    CalendarUnavailable,
     business_time_between,
 )
 from kam.model_mixins import ChoiceLabels
@@ -164,12 +163,13 @@ class SlaPolicy(models.Model):
 @dataclass(frozen=True, slots=True)
 class Clock:
     """What a request's clock shows now: which deadline runs, and business time left (or,
-    when negative, overdue). ``error`` says why it cannot be shown (unknown calendar year)."""
+    when negative, overdue). ``provisional``: the deadline lies in a year whose working
+    calendar is not published yet (interactions.business_time)."""
 
     kind: str  # "response", "resolution", "paused", "stopped"
     due: dt.datetime | None
     remaining: dt.timedelta | None = None
-    error: str = ""
+    provisional: bool = False
 
     @property
     def overdue(self) -> bool:
@@ -253,6 +253,14 @@ class ServiceRequest(ChoiceLabels, models.Model):
     # much business time it has been stopped in earlier, finished pauses.
     clock_stopped_at = models.DateTimeField(_("clock stopped"), null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(_("paused business time (seconds)"), default=0)
+    deadlines_provisional = models.BooleanField(
+        _("deadlines provisional"),
+        default=False,
+        help_text=_(
+            "A deadline lies in a year whose working calendar is not published yet (Monday to "
+            "Friday counted); recomputed once the calendar knows the year."
+        ),
+    )
     # Measured business time, kept for the reports' distributions.
     response_seconds = models.PositiveIntegerField(
         _("business time to first response (seconds)"), null=True, blank=True
@@ -402,14 +410,11 @@ class ServiceRequest(ChoiceLabels, models.Model):
         return self._clock(kind, due, now)
 
     def _clock(self, kind: str, due: dt.datetime, now: dt.datetime) -> Clock:
-        try:
-            if due >= now:
-                remaining = business_time_between(now, due, hours=self.hours)
-            else:
-                remaining = -business_time_between(due, now, hours=self.hours)
-        except CalendarUnavailable as exc:
-            return Clock(kind, due, None, error=str(exc))
-        return Clock(kind, due, remaining)
+        if due >= now:
+            remaining = business_time_between(now, due, hours=self.hours)
+        else:
+            remaining = -business_time_between(due, now, hours=self.hours)
+        return Clock(kind, due, remaining, provisional=self.deadlines_provisional)
 
 
 class EventAction(models.TextChoices):

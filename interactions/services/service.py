@@ -37,9 +37,9 @@ from kam.services import NotificationDraft, notification_send_many
 
 from ..business_time import (
     BusinessHours,
-    CalendarUnavailable,
     add_business_time,
     business_time_between,
+    calendar_covers,
 )
 from ..models import Channel
 from ..models.service import (
@@ -81,17 +81,17 @@ def sla_policy_for(*, tier: str, priority: str) -> SlaPolicy:
 
 
 def _deadline(start: dt.datetime, amount: dt.timedelta, hours: BusinessHours) -> dt.datetime:
-    try:
-        return add_business_time(start, amount, hours=hours)
-    except CalendarUnavailable as exc:
-        raise ValidationError(str(exc), code="calendar_unavailable") from exc
+    return add_business_time(start, amount, hours=hours)
 
 
 def _business_seconds(start: dt.datetime, end: dt.datetime, hours: BusinessHours) -> int:
-    try:
-        return int(business_time_between(start, end, hours=hours).total_seconds())
-    except CalendarUnavailable as exc:
-        raise ValidationError(str(exc), code="calendar_unavailable") from exc
+    return int(business_time_between(start, end, hours=hours).total_seconds())
+
+
+def _mark_provisional(request: ServiceRequest) -> None:
+    """Flag deadlines that reach into a year the working calendar does not know yet."""
+    last = max(request.first_response_due, request.resolution_due)
+    request.deadlines_provisional = not calendar_covers(timezone.localdate(last))
 
 
 def _resolution_due(request: ServiceRequest) -> dt.datetime:
@@ -123,6 +123,7 @@ def _restart_clock(request: ServiceRequest, at: dt.datetime) -> None:
     request.paused_seconds += _business_seconds(request.clock_stopped_at, at, request.hours)
     request.clock_stopped_at = None
     request.resolution_due = _resolution_due(request)
+    _mark_provisional(request)
 
 
 def _fmt(moment: dt.datetime) -> str:
@@ -177,6 +178,7 @@ def service_request_open(
     )
     request.first_response_due = _deadline(opened_at, request.response_target, hours)
     request.resolution_due = _deadline(opened_at, request.resolution_target, hours)
+    _mark_provisional(request)
     _refresh_due_at(request)
     request.full_clean()
     request.save()
@@ -507,6 +509,44 @@ def service_request_assign(
         note=(f"{previous} → {assignee}" + (f"\n{note}" if note else "")),
     )
     return request
+
+
+def sla_provisional_deadlines_refresh() -> int:
+    """Recompute the deadlines marked provisional now that the working calendar may know
+    their year (after chinesecalendar is upgraded); returns how many requests changed.
+    Daily; a request whose year is still unknown keeps its provisional deadlines. The pauses
+    already counted keep their business time, and a breach recorded against a provisional
+    deadline stays recorded (its event says when it was due)."""
+    changed = 0
+    flagged = ServiceRequest.objects.filter(deadlines_provisional=True).values_list("pk", flat=True)
+    for pk in list(flagged):
+        with transaction.atomic():
+            request = (
+                ServiceRequest.objects.select_for_update()
+                .filter(pk=pk, deadlines_provisional=True)
+                .first()
+            )
+            if request is None:
+                continue
+            request.first_response_due = _deadline(
+                request.opened_at, request.response_target, request.hours
+            )
+            request.resolution_due = _resolution_due(request)
+            _mark_provisional(request)
+            if request.deadlines_provisional:
+                continue  # the year is still unknown: nothing to save
+            _refresh_due_at(request)
+            request.save(
+                update_fields=[
+                    "first_response_due",
+                    "resolution_due",
+                    "due_at",
+                    "deadlines_provisional",
+                    "updated_at",
+                ]
+            )
+            changed += 1
+    return changed
 
 
 # ---------------------------------------------------------------- breaches

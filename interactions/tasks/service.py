@@ -9,7 +9,11 @@ from typing import Any
 from celery import shared_task
 from django.db import transaction
 
-from ..services.service import sla_breach_candidates, sla_breaches_record
+from ..services.service import (
+    sla_breach_candidates,
+    sla_breaches_record,
+    sla_provisional_deadlines_refresh,
+)
 
 
 @shared_task(name="interactions.sla_breach_scan", ignore_result=False)
@@ -34,3 +38,10 @@ def sla_breach_scan() -> dict[str, Any]:
 def sla_breach_chunk(kind: str, request_ids: list[int]) -> int:
     """Record one chunk's breaches (once per request and kind); returns how many were new."""
     return sla_breaches_record(kind=kind, request_ids=request_ids)
+
+
+@shared_task(name="interactions.sla_provisional_deadlines_refresh", ignore_result=False)
+def sla_provisional_deadlines_refresh_task() -> int:
+    """Daily: deadlines computed while their year's working calendar was unknown are
+    recomputed once the (upgraded) calendar knows it."""
+    return sla_provisional_deadlines_refresh()

@@ -284,6 +284,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Provisional SLA deadlines (a year the working calendar did not know yet): recomputed
+    # daily at 05:40, before the working day, once an upgraded chinesecalendar knows the year.
+    # Row locks and the flag make a repeated or overlapping run change nothing twice.
+    "interactions-sla-provisional-deadlines": {
+        "task": "interactions.sla_provisional_deadlines_refresh",
+        "schedule": crontab(hour=5, minute=40),
+        "options": {"expires": 6 * 60 * 60},
+    },
     # Early-warning scan: hourly at :07 (off the hour, clear of the other jobs). The dispatcher
     # splits the accounts into chunks that any number of workers share; one active alert per
     # (account, rule) is a partial unique constraint, so an overlapping or retried run

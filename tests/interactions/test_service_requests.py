@@ -14,6 +14,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from interactions import business_time
 from interactions.models import ServiceRequest, ServiceRequestEvent, SlaBreach, SlaPolicy
 from interactions.models.service import RequestState
 from interactions.services.service import (
@@ -25,6 +26,7 @@ from interactions.services.service import (
     service_request_respond,
     service_request_resume,
     service_request_wait_on_client,
+    sla_provisional_deadlines_refresh,
 )
 from tests.conftest import Cast
 from tests.interactions.sla_support import at, open_request, set_policy
@@ -293,12 +295,45 @@ def test_opening_in_the_future_or_without_a_policy_is_refused(cast: Cast) -> Non
     assert not ServiceRequest.objects.exists()
 
 
-def test_a_deadline_in_an_unknown_calendar_year_is_refused_loudly(cast: Cast) -> None:
+_published_workday = business_time.chinese_calendar.is_workday
+
+
+def _calendar_2027_published(day: dt.date) -> bool:
+    """A stand-in for an upgraded chinesecalendar: 2027 known, with New Year's Day off."""
+    if day.year == 2027:
+        return day.weekday() < 5 and day != dt.date(2027, 1, 1)
+    return _published_workday(day)
+
+
+def test_a_deadline_in_an_unknown_calendar_year_is_provisional_then_recomputed(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
     set_policy("standard", "high", 16, 72)
-    with _travel(at(2026, 12, 30, 10)), pytest.raises(ValidationError) as excinfo:
-        open_request(cast.account)  # 72 business hours reach into January 2027
-    assert "2027" in str(excinfo.value) and "chinesecalendar" in str(excinfo.value)
-    assert not ServiceRequest.objects.exists()
+    with _travel(at(2026, 12, 30, 10)):
+        request = open_request(cast.account)  # 72 business hours reach into January 2027
+        clock = request.clock()
+    # Response: 8 h on Wed 30 Dec, 8 more on Thu 31 Dec → 31 Dec 17:00 (2026: published).
+    assert request.first_response_due == at(2026, 12, 31, 17)
+    # Resolution: 17 h by 31 Dec; 2027 counts Mon–Fri provisionally: Fri 1 Jan 26 h, Mon 4 to
+    # Fri 8 Jan 71 h, then 1 h on Mon 11 Jan → 10:00.
+    assert request.resolution_due == at(2027, 1, 11, 10)
+    assert request.deadlines_provisional and clock.provisional
+    assert sla_provisional_deadlines_refresh() == 0  # 2027 still unknown: nothing changes
+
+    # chinesecalendar is upgraded and knows 2027 (1 Jan off): the daily job recomputes.
+    monkeypatch.setattr(business_time.chinese_calendar, "is_workday", _calendar_2027_published)
+    business_time._published.cache_clear()
+    try:
+        assert sla_provisional_deadlines_refresh() == 1
+        assert sla_provisional_deadlines_refresh() == 0  # once
+    finally:
+        business_time._published.cache_clear()
+    request.refresh_from_db()
+    assert request.first_response_due == at(2026, 12, 31, 17)
+    # 17 h by 31 Dec; Mon 4 to Fri 8 Jan 62 h, Mon 11 Jan 71 h, 1 h on Tue 12 Jan → 10:00.
+    assert request.resolution_due == at(2027, 1, 12, 10)
+    assert not request.deadlines_provisional
+    assert request.due_at == request.first_response_due  # still new: the response clock runs
 
 
 @pytest.mark.parametrize(
