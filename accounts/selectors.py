@@ -76,6 +76,21 @@ def account_list_for_user(*, user: User, write: bool = False) -> QuerySet[Accoun
     return Account.objects.filter(pk__in=ids)
 
 
+def account_filter_for_user(*, user: User, field: str = "account", write: bool = False) -> Q:
+    """A condition on a child of accounts (alerts, follow-ups, requests...): its ``field``
+    is one of the accounts ``user`` may see (or change). The same rules as
+    ``account_list_for_user``, without a subquery on the account table: nothing for those
+    who read every account, the ids of the user's book, or the UNION for a large one."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_portal_admin or (not write and user.reads_all_accounts):
+        return Q()
+    ids = _visible_ids_once(user, _WRITE if write else _READ)
+    if isinstance(ids, list):
+        return Q(**{f"{field}__in_ids": ids})
+    return Q(**{f"{field}__in": ids})
+
+
 # A book up to this size is read once per request and passed to every query of the page as
 # a list of ids (an index lookup each); a larger one stays a subquery.
 VISIBLE_IDS_INLINE_MAX = 2000

@@ -26,7 +26,7 @@ from .models import (
     TierOverride,
     TierPolicy,
 )
-from .selectors import account_is_writable, account_list_for_user
+from .selectors import account_filter_for_user, account_is_writable, account_list_for_user
 from .tiering import (
     EXCLUDED,
     INPUTS,
@@ -275,10 +275,10 @@ def plan_actions_due_for_user(
     today = today or timezone.localdate()
     return (
         PlanAction.objects.filter(
+            account_filter_for_user(user=user, field="plan__account"),
             owner=user,
             status=PlanActionStatus.OPEN,
             due_date__lte=today + timedelta(days=horizon_days),
-            plan__account__in=account_list_for_user(user=user),
         )
         .select_related("plan__account")
         .order_by("due_date", "pk")

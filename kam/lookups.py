@@ -33,3 +33,7 @@ class InIds(Lookup):
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, self.rhs)
+
+
+# Foreign keys have their own lookups (``account__in_ids`` filters the account_id column).
+models.ForeignObject.register_lookup(InIds)

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 
 from accounts.choices import AccountStatus, Seniority
 from accounts.models import Account, AccountMembership, Contact, TierPolicy
-from accounts.selectors import account_list_for_user
+from accounts.selectors import account_filter_for_user, account_list_for_user
 from kam.models import Notification, User
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
@@ -79,16 +79,14 @@ def _confidential_filter(user: User) -> Q:
 
 def interaction_list_for_user(*, user: User) -> QuerySet[Interaction]:
     """Every interaction ``user`` may read, across accounts."""
-    return Interaction.objects.filter(account__in=account_list_for_user(user=user)).filter(
+    return Interaction.objects.filter(account_filter_for_user(user=user)).filter(
         _confidential_filter(user)
     )
 
 
 def interaction_list_for_export(*, user: User) -> QuerySet[Interaction]:
     """What an export may contain: visible interactions, never the confidential ones."""
-    return Interaction.objects.filter(
-        account__in=account_list_for_user(user=user), is_confidential=False
-    )
+    return Interaction.objects.filter(account_filter_for_user(user=user), is_confidential=False)
 
 
 def _timeline(*, account: Account, on_team: bool) -> QuerySet[Interaction]:
@@ -415,7 +413,7 @@ def follow_ups_open_for_user(*, user: User) -> QuerySet[FollowUp]:
     """Open actions owned by ``user`` on accounts they may see, earliest due first."""
     return (
         FollowUp.objects.filter(
-            owner=user, done_at__isnull=True, account__in=account_list_for_user(user=user)
+            account_filter_for_user(user=user), owner=user, done_at__isnull=True
         )
         .select_related("account", "interaction", "review")
         .order_by("due_date", "pk")

@@ -15,7 +15,7 @@ from django.http import Http404
 
 from accounts.choices import AccountStatus
 from accounts.models import Account, TierPolicy
-from accounts.selectors import account_list_for_user
+from accounts.selectors import account_filter_for_user, account_list_for_user
 from kam.models import User
 from kam.roles import Role
 
@@ -196,8 +196,8 @@ def reviews_upcoming_for_user(*, user: User, days: int = 30) -> QuerySet[Strateg
         StrategicReview.objects.filter(
             quarter_window,
             Q(account__owner=user) | Q(executives=user),
+            account_filter_for_user(user=user),
             status=Status.SCHEDULED,
-            account__in=account_list_for_user(user=user),
         )
         .select_related("account")
         .distinct()
