@@ -748,6 +748,17 @@ def risk_scan_2workers(bench: Bench) -> Result:
 # ---------------------------------------------------------------- results
 
 
+def machine_speed() -> float:
+    """Microseconds for ``sum(range(1000))``, best of five: the same page's figures move with
+    the host's speed (seen here: 14 to 26 µs on one machine in one afternoon), so every run
+    records it, before and after measuring, to compare runs fairly."""
+    import timeit
+
+    timer = timeit.Timer("sum(range(1000))")
+    loops = 2000
+    return round(min(timer.repeat(repeat=5, number=loops)) / loops * 1e6, 1)
+
+
 def merge_results(new: dict[str, Result]) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     existing: dict[str, Result] = {}
@@ -762,7 +773,7 @@ def merge_results(new: dict[str, Result]) -> None:
 
 def print_table(results: dict[str, Result]) -> None:
     pages = {k: v for k, v in results.items() if "median_ms" in v}
-    jobs = {k: v for k, v in results.items() if "median_ms" not in v}
+    jobs = {k: v for k, v in results.items() if "seconds" in v}
     if pages:
         print(f"\n{'page':<24}{'median ms':>11}{'p95 ms':>10}{'queries':>9}{'n':>6}")
         for name, r in pages.items():
@@ -771,6 +782,12 @@ def print_table(results: dict[str, Result]) -> None:
         print(f"\n{'job':<24}{'seconds':>11}{'items':>10}{'per s':>9}")
         for name, r in jobs.items():
             print(f"{name:<24}{r['seconds']:>11}{r['items']:>10}{r['per_s']:>9}")
+    machine = results.get("bench.machine")
+    if machine:
+        print(
+            f"\nmachine: sum(range(1000)) {machine['sum_range_1000_us_before']} µs before, "
+            f"{machine['sum_range_1000_us_after']} µs after"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -793,6 +810,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from accounts.demo import demo_password
 
     names = args.only or list(MEASUREMENTS)
+    speed_before = machine_speed()
     with gunicorn(database_url, workers=args.workers) as base_url:
         bench = Bench(
             base_url=base_url,
@@ -804,6 +822,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name in names:
             print(f"Measuring {name} ...", flush=True)
             results[name] = MEASUREMENTS[name](bench)
+    results["bench.machine"] = {
+        "sum_range_1000_us_before": speed_before,
+        "sum_range_1000_us_after": machine_speed(),
+        "measured": sorted(names),
+    }
     print_table(results)
     merge_results(results)
     print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
