@@ -43,7 +43,8 @@ def _attrs(field: forms.BoundField, css: str, invalid: bool) -> dict[str, Any]:
     return attrs
 
 
-_STATIC_OPTIONS: dict[tuple[str, str, str | None], list[tuple[str, str]]] = {}
+_STATIC_OPTIONS: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
+_STATIC_OPTIONS_MAX = 1000
 
 
 def _escaped(choices: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
@@ -64,10 +65,14 @@ def _options(field: forms.BoundField) -> list[tuple[str, str]]:
     underlying = getattr(formfield.choices, "choices", formfield.choices)
     if not isinstance(underlying, list | tuple):
         return _escaped(_flat_choices(formfield.choices))
-    key = (type(field.form).__qualname__, field.name, translation.get_language())
+    raw = list(_flat_choices(formfield.choices))  # the labels stay lazy: not translated here
+    values = tuple(value for value, _label in raw)
+    key = (type(field.form).__qualname__, field.name, translation.get_language(), values)
     options = _STATIC_OPTIONS.get(key)
     if options is None:
-        options = _STATIC_OPTIONS[key] = _escaped(_flat_choices(formfield.choices))
+        if len(_STATIC_OPTIONS) >= _STATIC_OPTIONS_MAX:
+            _STATIC_OPTIONS.clear()
+        options = _STATIC_OPTIONS[key] = _escaped(raw)
     return options
 
 
@@ -78,6 +83,8 @@ def _select(field: forms.BoundField, invalid: bool) -> SafeString:
         for value, label in _options(field)
     )
     attrs = _attrs(field, "select form-select", invalid)
+    if field.field.widget.allow_multiple_selected:
+        attrs["multiple"] = True
     return format_html("<select{}>{}</select>", flatatt(attrs), mark_safe(options))  # noqa: S308
 
 
