@@ -97,6 +97,6 @@ class PlanActionForm(forms.ModelForm):
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
         owner.queryset = action_owner_choices(account)
-        owner.label_from_instance = lambda u: u.get_full_name() or u.username  # type: ignore[method-assign]
+        owner.label_from_instance = lambda u: u.short_name  # type: ignore[method-assign]
         if not self.instance.pk:
             owner.initial = account.owner_id

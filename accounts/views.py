@@ -107,7 +107,7 @@ def _list_rows(accounts: Iterable[Account]) -> list[dict[str, Any]]:
                 "status_label": account.get_status_display(),
                 "industry": account.get_industry_display(),
                 "region": account.get_region_display(),
-                "owner": owner.get_full_name() or owner.username,
+                "owner": owner.short_name,
                 "updated_iso": updated.isoformat(),
                 "updated": updated.date().isoformat(),
             }

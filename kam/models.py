@@ -30,6 +30,11 @@ class Team(models.Model):
         return self.name
 
 
+def person_name(username: str, first_name: str, last_name: str) -> str:
+    """``User.short_name`` from the columns of a values() row."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     language = models.CharField(
         _("language"),
@@ -54,6 +59,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         full = self.get_full_name()
         return f"{full} ({self.username})" if full else self.username
+
+    @property
+    def short_name(self) -> str:
+        """The full name, or the username when there is none (lists, timelines, e-mails)."""
+        return person_name(self.username, self.first_name, self.last_name)
 
     @property
     def role_names(self) -> frozenset[str]:

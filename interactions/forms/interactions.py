@@ -51,12 +51,12 @@ class ContactChoiceField(forms.ModelMultipleChoiceField):
 
 class UserChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
-        return obj.get_full_name() or obj.username
+        return obj.short_name
 
 
 class OwnerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
-        return obj.get_full_name() or obj.username
+        return obj.short_name
 
 
 def account_team_users(account: Account) -> QuerySet[User]:

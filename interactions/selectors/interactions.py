@@ -11,31 +11,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
 
 from accounts.choices import AccountStatus, Seniority
 from accounts.models import Account, AccountMembership, Contact, TierPolicy
 from accounts.selectors import account_filter_for_user, account_list_for_user
-from kam.models import Notification, User
+from kam.models import Notification, User, person_name
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
 from ..models.interactions import meeting_platform
 from ..quarters import today
 from .reviews import can_see_coverage, reviews_upcoming_for_user
 
-_NAME_FIELDS = ("id", "username", "first_name", "last_name")
-FOLLOW_UP_FIELDS = (
-    "id",
-    "account_id",
-    "interaction_id",
-    "review_id",
-    "description",
-    "owner_id",
-    "due_date",
-    "done_at",
-)
 SENIOR_LEVELS = (Seniority.BOARD, Seniority.C_LEVEL, Seniority.SENIOR)
 COVERAGE_DAYS = 90
 HOME_ROWS = 10
@@ -102,39 +91,6 @@ def timeline_values(*, account: Account, on_team: bool) -> QuerySet[Interaction,
     return _timeline(account=account, on_team=on_team).values(*TIMELINE_VALUES)
 
 
-def interaction_timeline(*, user: User, account: Account, on_team: bool) -> QuerySet[Interaction]:
-    """The relationship timeline of one account, newest first, ready to paginate.
-
-    ``on_team`` comes from ``is_account_team`` (asked once per page). Participants, contacts
-    and follow-ups are prefetched per page, so a page costs the same whatever the history."""
-    return (
-        _timeline(account=account, on_team=on_team)
-        .select_related("channel", "created_by")
-        .defer(
-            *(
-                f"created_by__{f.name}"
-                for f in User._meta.concrete_fields
-                if f.name not in _NAME_FIELDS
-            )
-        )
-        .prefetch_related(
-            # Names only: contacts' phone and e-mail are encrypted and would be decrypted on load.
-            Prefetch(
-                "internal_participants",
-                queryset=User.objects.only(*_NAME_FIELDS).order_by("username"),
-            ),
-            Prefetch("contacts", queryset=Contact.objects.only("id", "name").order_by("name")),
-            Prefetch(
-                "follow_ups",
-                queryset=FollowUp.objects.select_related("owner").only(
-                    *FOLLOW_UP_FIELDS, *(f"owner__{f}" for f in _NAME_FIELDS)
-                ),
-            ),
-        )
-        .order_by("-occurred_at", "-pk")
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class ActionRow:
     pk: int
@@ -164,15 +120,6 @@ class TimelineRow:
     meeting_platform: str
     logged_by: str
     actions: tuple[ActionRow, ...]
-
-
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
-
-
-def _full_name(username: str, first: str, last: str) -> str:
-    """``User.get_full_name() or username`` from the columns of a values() row."""
-    return f"{first} {last}".strip() or username
 
 
 # The columns of a timeline row: plain values, no model instances (twenty rows a page).
@@ -208,7 +155,7 @@ def timeline_rows(interactions: Any, *, on: dt.date) -> list[TimelineRow]:
         for pk, username, first, last in participants.values_list(
             "interaction_id", "user__username", "user__first_name", "user__last_name"
         ):
-            people[pk].append(_full_name(username, first, last))
+            people[pk].append(person_name(username, first, last))
         met = Interaction.contacts.through.objects.filter(interaction_id__in=ids)
         for pk, name in met.order_by("contact__name").values_list(
             "interaction_id", "contact__name"
@@ -235,7 +182,7 @@ def timeline_rows(interactions: Any, *, on: dt.date) -> list[TimelineRow]:
                     pk=pk,
                     description=description,
                     owner_id=owner_id,
-                    owner_name=_full_name(username, first, last),
+                    owner_name=person_name(username, first, last),
                     due=due.isoformat(),
                     state="done" if done else ("overdue" if due < on else "open"),
                 )
@@ -259,7 +206,7 @@ def timeline_rows(interactions: Any, *, on: dt.date) -> list[TimelineRow]:
                 contacts=", ".join(contacts[i["pk"]]),
                 meeting_link=i["meeting_link"],
                 meeting_platform=meeting_platform(i["meeting_link"]) if i["meeting_link"] else "",
-                logged_by=_full_name(
+                logged_by=person_name(
                     logged_by, i["created_by__first_name"], i["created_by__last_name"]
                 )
                 if logged_by
@@ -276,7 +223,7 @@ def interaction_get_for_user(
     """One interaction of an account fetched through the one door; 404 when confidential
     and ``user`` is not on the account team."""
     try:
-        return interaction_timeline(user=user, account=account, on_team=on_team).get(pk=pk)
+        return _timeline(account=account, on_team=on_team).select_related("channel").get(pk=pk)
     except (Interaction.DoesNotExist, ValueError) as exc:
         raise Http404("No such interaction.") from exc
 

@@ -74,7 +74,7 @@ def _validate_review(
     if not_executives:
         errors.setdefault("executives", []).append(
             _("Only users with the Executive role attend as executives: %(names)s.")
-            % {"names": ", ".join(u.get_full_name() or u.username for u in not_executives)}
+            % {"names": ", ".join(u.short_name for u in not_executives)}
         )
     if status == Status.HELD:
         if not executives:
@@ -275,7 +275,7 @@ def _message(account: Account, quarter: Quarter, stage: str, on: dt.date) -> tup
         ) % {
             "quarter": quarter,
             "account": account.display_name,
-            "owner": account.owner.get_full_name() or account.owner.username,
+            "owner": account.owner.short_name,
         }
         return title, body, "danger"
     title = _("Strategic review not yet scheduled: %(account)s, %(quarter)s") % {
