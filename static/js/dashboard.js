@@ -5,23 +5,12 @@
 "use strict";
 
 (function () {
-  const source = document.getElementById("dashboard-data");
-  if (!source || typeof window.Chart === "undefined") {
+  const data = window.KamCharts && window.KamCharts.data("dashboard-data");
+  if (!data) {
     return;
   }
-  const data = JSON.parse(source.textContent);
-  const css = getComputedStyle(document.documentElement);
-  const color = function (name, fallback) {
-    const value = css.getPropertyValue(name).trim();
-    return value || fallback;
-  };
   const palettes = {
-    tier: {
-      strategic: color("--kam-tier-strategic", "#7a2e8e"),
-      key: color("--kam-tier-key", "#0b5ed7"),
-      core: color("--kam-tier-core", "#0f766e"),
-      standard: color("--kam-tier-standard", "#6c757d"),
-    },
+    tier: window.KamCharts.tierColours,
     risk: { red: "#dc3545", orange: "#fd7e14", yellow: "#ffc107", green: "#198754" },
     severity: { 3: "#dc3545", 2: "#fd7e14", 1: "#ffc107" },
     coverage: { held: "#198754", scheduled: "#0dcaf0", missing: "#dc3545" },

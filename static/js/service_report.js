@@ -4,22 +4,11 @@
 "use strict";
 
 (function () {
-  const source = document.getElementById("service-report-data");
-  if (!source || typeof window.Chart === "undefined") {
+  const data = window.KamCharts && window.KamCharts.data("service-report-data");
+  if (!data) {
     return;
   }
-  const data = JSON.parse(source.textContent);
-  const css = getComputedStyle(document.documentElement);
-  const color = function (name, fallback) {
-    const value = css.getPropertyValue(name).trim();
-    return value || fallback;
-  };
-  const tierColours = {
-    strategic: color("--kam-tier-strategic", "#7a2e8e"),
-    key: color("--kam-tier-key", "#0b5ed7"),
-    core: color("--kam-tier-core", "#0f766e"),
-    standard: color("--kam-tier-standard", "#6c757d"),
-  };
+  const tierColours = window.KamCharts.tierColours;
   const stateColours = {
     new: "#0dcaf0",
     responded: "#0b5ed7",

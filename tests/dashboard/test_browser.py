@@ -126,3 +126,34 @@ def test_the_executive_dashboard_in_a_real_browser(
     assert page.evaluate("window.__cspViolations") == []
     assert console_errors == []
     context.close()
+
+
+def test_the_service_report_charts_in_a_real_browser(
+    book: Cast, live_server: Any, chromium: Any
+) -> None:
+    """The service report's four charts draw with the shared chart script (kam_charts.js)."""
+    context = chromium.new_context(locale="en-GB")
+    context.add_init_script(RECORD_CSP)
+    page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console_errors.append(str(e)))
+
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", book.executive.username)
+    page.fill("input[name=password]", "pw-for-tests")
+    page.click("form:has(input[name=password]) [type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/service/reports/")
+    page.wait_for_load_state("networkidle")
+    ids = ["chart-attainment", "chart-response-times", "chart-open-age", "chart-satisfaction"]
+    page.wait_for_function("typeof window.Chart !== 'undefined'")
+    drawn = page.evaluate(
+        "ids => ids.filter(id => window.Chart.getChart(document.getElementById(id))).length",
+        ids,
+    )
+    assert drawn == len(ids)
+    assert page.evaluate("window.__cspViolations") == []
+    assert console_errors == []
+    context.close()
