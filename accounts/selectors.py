@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kam.models import User
-from kam.request_scope import remember
+from kam.access_cache import kept
 from kam.roles import Role
 
 from .models import (
@@ -97,18 +97,17 @@ VISIBLE_IDS_INLINE_MAX = 2000
 
 
 def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | QuerySet[Any]:
-    """The ids of ``_visible_ids``, read once per web request (kam.request_scope): a page
-    filters several queries by them, and a literal list plans as an index lookup where the
-    UNION would make each query hash-join the whole account table."""
+    """The ids of ``_visible_ids``, read once until access changes (kam.access_cache: kept
+    between requests, dropped by any change to who may see what): a page filters several
+    queries by them, and a literal list plans as an index lookup where the UNION would make
+    each query hash-join the whole account table. A book too large to list stays the UNION."""
 
-    def compute() -> list[int] | QuerySet[Any]:
-        union = _visible_ids(user, codenames)
-        rows = [row["pk"] for row in union[: VISIBLE_IDS_INLINE_MAX + 1]]
-        if len(rows) > VISIBLE_IDS_INLINE_MAX:
-            return union
-        return sorted(set(rows))
+    def read() -> list[int] | None:
+        rows = [row["pk"] for row in _visible_ids(user, codenames)[: VISIBLE_IDS_INLINE_MAX + 1]]
+        return None if len(rows) > VISIBLE_IDS_INLINE_MAX else sorted(set(rows))
 
-    return remember(("visible-account-ids", user.pk, codenames), compute)
+    ids = kept(user.pk, "visible-account-ids:" + ",".join(codenames), read)
+    return _visible_ids(user, codenames) if ids is None else ids
 
 
 def account_get_for_user(*, user: User, pk: int | str, write: bool = False) -> Account:

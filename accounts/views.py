@@ -3,7 +3,7 @@ yours, 403 when you may only read); writes go through accounts.services."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,8 +23,10 @@ from django.views.decorators.http import require_POST
 from interactions.selectors.interactions import home_relationship
 from interactions.selectors.service import service_home_for_user
 from kam.dashboard.home import home_reviews_missing
+from kam.access_cache import fragment_key
 from kam.exports import check_format, export_response, filters_of
-from kam.models import User
+from kam.model_mixins import choice_labels
+from kam.models import User, person_name
 from kam.roles import Role
 from risk.selectors import alerts_for_home, risk_level_label, with_risk_level
 
@@ -73,41 +76,74 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _filtered_accounts(request: HttpRequest, user: User) -> tuple[AccountFilter, QuerySet[Account]]:
-    """The visible accounts with the user's filters: the list and its exports share them."""
-    queryset = with_risk_level(selectors.account_list_for_user(user=user)).select_related(
+def _visible_accounts(user: User) -> QuerySet[Account]:
+    return with_risk_level(selectors.account_list_for_user(user=user)).select_related(
         "owner", "team", "current_score"
     )
+
+
+def _filtered_accounts(request: HttpRequest, user: User) -> tuple[AccountFilter, QuerySet[Account]]:
+    """The visible accounts with the user's filters: the list and its exports share them."""
+    queryset = _visible_accounts(user)
     account_filter = AccountFilter(request.GET, queryset=queryset, request=request)
     accounts = account_filter.qs if account_filter.is_valid() else queryset.none()
     return account_filter, accounts
 
 
-def _list_rows(accounts: Iterable[Account]) -> list[dict[str, Any]]:
+def _filters_given(request: HttpRequest) -> bool:
+    """Whether the query string sets any of the list's filters (a page number is not one)."""
+    return any(value for name in AccountFilter.base_filters for value in request.GET.getlist(name))
+
+
+# What a row of the list shows, read as values: 25 rows with their owner and score would
+# otherwise build 75 model instances on every view of the page.
+_LIST_VALUES = (
+    "pk",
+    "legal_name_en",
+    "legal_name_zh",
+    "uscc",
+    "tier",
+    "status",
+    "industry",
+    "region",
+    "updated_at",
+    "risk_level",
+    "current_score__score",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+)
+
+
+def _list_rows(accounts: QuerySet[Account]) -> list[dict[str, Any]]:
     """The list's rows as plain values: the page renders 25 of them on every view, and a
     dictionary lookup costs the template a fraction of a method call and a filter."""
     base = reverse("accounts:detail", args=[0]).removesuffix("0/")
+    labels = {name: choice_labels(Account._meta.get_field(name)) for name in _LABELLED}
     rows = []
-    for account in accounts:
-        owner = account.owner
-        current = getattr(account, "current_score", None)  # a missing one raises AttributeError
-        score = current.score if current is not None else None
-        updated = timezone.localtime(account.updated_at)
+    for values in accounts.values(*_LIST_VALUES):
+        score = values["current_score__score"]
+        updated = timezone.localtime(values["updated_at"])
+        name_en, name_zh = values["legal_name_en"], values["legal_name_zh"]
         rows.append(
             {
-                "url": f"{base}{account.pk}/",
-                "name": account.legal_name_en or account.legal_name_zh,
-                "name_zh": account.legal_name_zh if account.legal_name_en else "",
-                "uscc": account.uscc,
-                "tier": account.tier,
-                "tier_label": account.get_tier_display(),
+                "url": f"{base}{values['pk']}/",
+                "name": name_en or name_zh,
+                "name_zh": name_zh if name_en else "",
+                "uscc": values["uscc"],
+                "tier": values["tier"],
+                "tier_label": labels["tier"].get(values["tier"], values["tier"]),
                 "score": None if score is None else f"{score:.1f}",
-                "risk_level": account.risk_level,
-                "status": account.status,
-                "status_label": account.get_status_display(),
-                "industry": account.get_industry_display(),
-                "region": account.get_region_display(),
-                "owner": owner.short_name,
+                "risk_level": values["risk_level"],
+                "status": values["status"],
+                "status_label": labels["status"].get(values["status"], values["status"]),
+                "industry": labels["industry"].get(values["industry"], values["industry"]),
+                "region": labels["region"].get(values["region"], values["region"]),
+                "owner": person_name(
+                    values["owner__username"],
+                    values["owner__first_name"],
+                    values["owner__last_name"],
+                ),
                 "updated_iso": updated.isoformat(),
                 "updated": updated.date().isoformat(),
             }
@@ -115,10 +151,23 @@ def _list_rows(accounts: Iterable[Account]) -> list[dict[str, Any]]:
     return rows
 
 
+_LABELLED = ("tier", "status", "industry", "region")
+
+
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    account_filter, accounts = _filtered_accounts(request, user)
+    if _filters_given(request):
+        account_filter, accounts = _filtered_accounts(request, user)
+        filter_errors = account_filter.errors
+    else:
+        # Nothing to filter, the most common view: the book in its default order. The
+        # filter form is built only if the sidebar is drawn, and the sidebar is usually kept.
+        accounts = _visible_accounts(user)
+        account_filter = SimpleLazyObject(
+            lambda: AccountFilter(request.GET, queryset=accounts, request=request)
+        )
+        filter_errors = {}
     page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -127,9 +176,12 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "accounts/account_list.html",
         {
             "filter": account_filter,
+            "filter_errors": filter_errors,
             "page": page,
-            "rows": _list_rows(page.object_list),
+            "rows": _list_rows(page.object_list),  # type: ignore[arg-type]
             "query": query.urlencode(),
+            # The sidebar is drawn once per user, language, filters and access generation.
+            "filter_key": fragment_key(user.pk, query.urlencode()),
             "can_create": _can_create_accounts(user),
         },
     )

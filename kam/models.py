@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .access_cache import kept
 from .roles import ALL_ACCOUNTS_READERS, AUDIT_READERS, Role
 
 
@@ -67,10 +68,14 @@ class User(AbstractUser):
 
     @property
     def role_names(self) -> frozenset[str]:
-        """The user's role (group) names, read once per user object."""
+        """The user's role (group) names: read once per user object, and kept between
+        requests until access changes (kam.access_cache)."""
         cached: frozenset[str] | None = getattr(self, "_role_names", None)
         if cached is None:
-            cached = frozenset(self.groups.values_list("name", flat=True))
+            def read() -> frozenset[str]:
+                return frozenset(self.groups.values_list("name", flat=True))
+
+            cached = read() if self.pk is None else kept(self.pk, "roles", read)
             self._role_names = cached
         return cached
 

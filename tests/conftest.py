@@ -25,6 +25,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError("CI=true but REDIS_URL is not set.")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Every test starts with an empty cache: sessions, access and dashboards of an earlier
+    test (whose rows were rolled back, and whose ids SQLite may hand out again) stay there."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Cast:
     team: Team

@@ -222,6 +222,17 @@ class Account(ChoiceLabels, models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Account:
+        """Remembers the owner and team as read, so a save knows whether access moved
+        (accounts.signals); a deferred one counts as unknown."""
+        instance = super().from_db(db, field_names, values)
+        instance._access_loaded = (  # type: ignore[attr-defined]
+            instance.__dict__.get("owner_id"),
+            instance.__dict__.get("team_id"),
+        )
+        return instance
+
     def get_absolute_url(self) -> str:
         return reverse("accounts:detail", args=[self.pk])
 

@@ -129,6 +129,8 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
 
 # ---------------------------------------------------------------- sessions and security
+# Sessions are read from the shared cache and written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -198,9 +200,31 @@ if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 
 # ---------------------------------------------------------------- cache
-CACHES = {
-    "default": env.cache_url("CACHE_URL", default="locmemcache://kam"),
-}
+# Shared by every process of the portal (web workers, Celery): sessions, the access each
+# user has (kam.access_cache) and computed dashboards live here. CACHE_URL if set; else
+# Redis when REDIS_URL is set (a key prefix keeps it apart from Celery's keys); else files
+# under var/cache, which the processes of one machine share without a server.
+if env("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif env("REDIS_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("REDIS_URL"),
+            "KEY_PREFIX": "kam-cache",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
+# Seconds a user's roles and the ids of their book are kept between requests; any change to
+# access (accounts.signals) drops them at once, this bounds a change made behind its back.
+ACCESS_CACHE_SECONDS = env.int("ACCESS_CACHE_SECONDS", default=300)
 # How long a computed executive dashboard is kept for readers of the same reach and filters
 # (kam.dashboard); 0 computes every view. The lists behind its figures are always live.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)

@@ -13,3 +13,6 @@ CELERY_TASK_ALWAYS_EAGER = False
 AXES_ENABLED = True
 # Dashboards computed on every view: tests compare figures with the lists behind them.
 DASHBOARD_CACHE_SECONDS = 0
+# One cache per test process, emptied before every test (tests/conftest.py): a test never
+# sees what another left. tests/test_access_cache.py runs the access cache on Redis too.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -42,6 +42,9 @@ BIN = Path(sys.executable).parent
 RESULTS = ROOT / "var" / "bench" / "latest.json"
 GUNICORN_LOG = ROOT / "var" / "bench" / "gunicorn.log"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kam_bench"
+# Measured as deployed (docker-compose.yml): Redis is the broker and the shared cache. The
+# bench has a Redis database of its own, emptied at the start of every run.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 SETTINGS = "kam.settings.dev"
 
 # Volume users (see accounts/volume.py); the password is the demo password.
@@ -76,6 +79,7 @@ def django_env(database_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         DJANGO_SETTINGS_MODULE=SETTINGS,
         DJANGO_DEBUG="0",
         PYTHONUNBUFFERED="1",
@@ -97,6 +101,14 @@ def recreate_database(database_url: str) -> None:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def empty_redis() -> None:
+    """Start from an empty cache and queue: what an earlier run kept (sessions, access, tasks)
+    belonged to another build of the database."""
+    import redis
+
+    redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)).flushdb()
 
 
 def manage(database_url: str, *args: str) -> str:
@@ -803,6 +815,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    empty_redis()
     results: dict[str, Result] = {}
     if not args.reuse:
         results["accounts.generate_volume"] = build(database_url, args.accounts)
