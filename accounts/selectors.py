@@ -18,8 +18,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from kam.access_cache import kept, kept_for_everyone
 from kam.models import User
-from kam.access_cache import kept
 from kam.roles import Role
 
 from .models import (
@@ -28,6 +28,7 @@ from .models import (
     AccountMembership,
     Contact,
     Project,
+    TierPolicy,
 )
 
 
@@ -110,8 +111,11 @@ def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | Que
     return _visible_ids(user, codenames) if ids is None else ids
 
 
-def account_get_for_user(*, user: User, pk: int | str, write: bool = False) -> Account:
-    """One account: 404 when ``user`` may not see it, 403 when they may see but not change it."""
+def account_get_for_user(
+    *, user: User, pk: int | str, write: bool = False, related: tuple[str, ...] = ()
+) -> Account:
+    """One account: 404 when ``user`` may not see it, 403 when they may see but not change it.
+    ``related``: more relations to read with it (``select_related``) for a page's panels."""
     try:
         visible = account_list_for_user(user=user)
         ids = _visible_ids_once(user, _READ) if _reads_through_ids(user) else None
@@ -120,7 +124,7 @@ def account_get_for_user(*, user: User, pk: int | str, write: bool = False) -> A
             if int(pk) not in ids:
                 raise Account.DoesNotExist
             visible = Account.objects.all()
-        account = visible.select_related("owner", "team").get(pk=pk)
+        account = visible.select_related("owner", "team", *related).get(pk=pk)
     except (Account.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such account.") from exc
     if write and not account_is_writable(user=user, account=account):
@@ -163,3 +167,15 @@ def owner_choices_for_user(*, user: User) -> QuerySet[User]:
     if not user.is_portal_admin:
         qs = qs.filter(Q(pk=user.pk) | Q(team__lead=user))
     return qs.order_by("username")
+
+
+def tier_policies() -> dict[str, TierPolicy]:
+    """Every tier's policy (cadence, quarterly review, account plan) by tier: a few rows that
+    most pages read, kept in the shared cache until a policy changes."""
+    return kept_for_everyone(
+        "tier-policies", lambda: {policy.tier: policy for policy in TierPolicy.objects.all()}
+    )
+
+
+def tier_policy(tier: str) -> TierPolicy | None:
+    return tier_policies().get(tier)

@@ -11,7 +11,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from kam.access_cache import access_changed
 from kam.models import Team, User
 
-from .models import Account, AccountGroupObjectPermission, AccountMembership
+from .models import Account, AccountGroupObjectPermission, AccountMembership, TierPolicy
 
 _ACCESS_FIELDS = frozenset({"owner", "owner_id", "team", "team_id"})
 
@@ -20,9 +20,7 @@ def _changed(**kwargs: Any) -> None:
     access_changed()
 
 
-def _account_saved(
-    sender: type[Account], instance: Account, created: bool, **kwargs: Any
-) -> None:
+def _account_saved(sender: type[Account], instance: Account, created: bool, **kwargs: Any) -> None:
     """An account's save changes access when it is new or its owner or team moved (the
     tiering jobs save thousands of accounts a day without touching either)."""
     update_fields = kwargs.get("update_fields")
@@ -45,7 +43,8 @@ def _user_saved(sender: type[User], instance: User, **kwargs: Any) -> None:
 post_save.connect(_user_saved, sender=User, dispatch_uid="access-user-save")
 post_save.connect(_account_saved, sender=Account, dispatch_uid="access-account-save")
 post_delete.connect(_changed, sender=Account, dispatch_uid="access-account-delete")
-for _model in (AccountMembership, AccountGroupObjectPermission, Team, Group):
+# TierPolicy: not access, but kept the same way (accounts.selectors.tier_policies).
+for _model in (AccountMembership, AccountGroupObjectPermission, Team, Group, TierPolicy):
     post_save.connect(_changed, sender=_model, dispatch_uid=f"access-save-{_model.__name__}")
     post_delete.connect(_changed, sender=_model, dispatch_uid=f"access-delete-{_model.__name__}")
 m2m_changed.connect(_changed, sender=User.groups.through, dispatch_uid="access-user-groups")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -24,9 +24,14 @@ from .models import (
     PlanAction,
     TierChange,
     TierOverride,
-    TierPolicy,
 )
-from .selectors import account_filter_for_user, account_is_writable, account_list_for_user
+from .selectors import (
+    account_filter_for_user,
+    account_is_writable,
+    account_list_for_user,
+    tier_policies,
+    tier_policy,
+)
 from .tiering import (
     EXCLUDED,
     INPUTS,
@@ -151,45 +156,48 @@ class TieringSummary:
         return self.score is not None and self.score.model_tier != self.account.tier
 
 
+# What the tiering summary reads with an account (see ``account_tiering_summary``).
+TIERING_RELATED = ("current_score__scoring_model", "plan")
+
+
 def account_tiering_summary(
     *,
     user: User,
     account: Account,
     changes: int = RECENT_CHANGES,
     writable: bool | None = None,
+    score_read: bool = False,
 ) -> TieringSummary:
     """Score, breakdown, recent tier history, overrides and plan status of one visible account.
 
-    Three queries: the score, its model and the plan (with whether the tier requires one) in
-    one; the recent history; the open overrides. ``writable`` saves a query when the page
-    already knows whether the user may change the account."""
-    row = (
-        Account.objects.filter(pk=account.pk)
-        .select_related("current_score__scoring_model", "plan")
-        .annotate(
-            plan_required=Exists(
-                TierPolicy.objects.filter(tier=OuterRef("tier"), requires_account_plan=True)
-            )
-        )
-        .first()
-    )
+    Three queries: the score, its model and the plan in one (none with ``score_read``: the
+    account was just read with ``TIERING_RELATED``); the recent history; the open overrides. ``writable`` saves a
+    query when the page already knows whether the user may change the account."""
+    loaded = account._state.fields_cache
+    row: Account | None = account
+    if not score_read or "current_score" not in loaded or "plan" not in loaded:
+        row = Account.objects.filter(pk=account.pk).select_related(*TIERING_RELATED).first()
     score: AccountScore | None = getattr(row, "current_score", None) if row else None
     summary = TieringSummary(account=account, score=score)
     if row is not None:
         summary.plan = getattr(row, "plan", None)
-        summary.plan_required = bool(row.plan_required)  # type: ignore[attr-defined]
+        policy = tier_policy(row.tier)
+        summary.plan_required = bool(policy and policy.requires_account_plan)
     if score is not None:
         summary.rows = breakdown_rows(score)
         summary.notes = breakdown_notes(score)
     if changes:
+        # Prefetched, not joined: most accounts have neither changes nor open overrides,
+        # and an empty result then costs no second query (a join to the user table costs
+        # every page view the compiling of all its columns).
         summary.recent_changes = list(
             TierChange.objects.filter(account=account)
-            .select_related("changed_by", "scoring_model")
+            .prefetch_related("changed_by", "scoring_model")
             .order_by("-changed_at", "-pk")[:changes]
         )
     for override in TierOverride.objects.filter(
         account=account, status__in=[OverrideStatus.PENDING, OverrideStatus.APPROVED]
-    ).select_related("proposed_by", "decided_by"):
+    ).prefetch_related("proposed_by", "decided_by"):
         if override.status == OverrideStatus.PENDING:
             summary.pending = override
         else:
@@ -301,7 +309,7 @@ def home_tiering(*, user: User) -> HomeTiering:
     actions = list(plan_actions_due_for_user(user=user, today=today)[: HOME_ACTIONS + 1])
     more = len(actions) > HOME_ACTIONS
     actions = actions[:HOME_ACTIONS]
-    plan_tiers = TierPolicy.objects.filter(requires_account_plan=True).values("tier")
+    plan_tiers = [tier for tier, policy in tier_policies().items() if policy.requires_account_plan]
     missing = (
         account_list_for_user(user=user)
         .filter(owner=user, tier__in=plan_tiers, plan__isnull=True)

@@ -3,13 +3,14 @@ yours, 403 when you may only read); writes go through accounts.services."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,8 +23,9 @@ from django.views.decorators.http import require_POST
 
 from interactions.selectors.interactions import home_relationship
 from interactions.selectors.service import service_home_for_user
-from kam.dashboard.home import home_reviews_missing
 from kam.access_cache import fragment_key
+from kam.dashboard.home import home_reviews_missing
+from kam.data_cache import kept_data
 from kam.exports import check_format, export_response, filters_of
 from kam.model_mixins import choice_labels
 from kam.models import User, person_name
@@ -36,7 +38,7 @@ from .filters import AccountFilter
 from .forms import AccountForm, ContactForm, ProjectForm
 from .models import Account, AccountMembership, Contact, Project
 from .models.core import exposure_by_currency
-from .tiering_selectors import home_tiering
+from .tiering_selectors import TIERING_RELATED, home_tiering
 
 PAGE_SIZE = 25
 HOME_ACCOUNTS = 10  # the RM home's accounts most at risk or longest without contact
@@ -52,28 +54,33 @@ def _can_create_accounts(user: User) -> bool:
     return user.is_portal_admin or user.has_role(Role.RM, Role.TEAM_LEAD)
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def _home_data(user: User) -> dict[str, Any]:
+    """Everything the RM home shows, gathered from the apps that own it."""
     visible = selectors.account_list_for_user(user=user)
     # Most at risk first, then the longest without a meaningful contact.
     mine = with_risk_level(visible.filter(owner=user)).select_related("contact_stats")
     mine = mine.order_by(
         "-risk_level", F("contact_stats__last_meaningful_at").asc(nulls_first=True), "pk"
     )[:HOME_ACCOUNTS]
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "my_accounts": mine,
-            "my_account_count": visible.filter(owner=user).count(),
-            "relationship": home_relationship(user=user),
-            "service": service_home_for_user(user=user),
-            "tiering_home": home_tiering(user=user),
-            "risk_home": alerts_for_home(user=user),
-            "reviews_missing": home_reviews_missing(user=user),
-        },
-    )
+    return {
+        "my_accounts": list(mine),
+        "my_account_count": visible.filter(owner=user).count(),
+        "relationship": home_relationship(user=user),
+        "service": service_home_for_user(user=user),
+        "tiering_home": home_tiering(user=user),
+        "risk_home": alerts_for_home(user=user),
+        "reviews_missing": home_reviews_missing(user=user),
+    }
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    # Kept until anything is written (kam.data_cache): a dozen queries across the apps on
+    # the page every user opens first and returns to all day.
+    data = kept_data(user.pk, "rm-home", lambda: _home_data(user))
+    data["service"].now = timezone.now()  # the clocks run from now, not from when kept
+    return render(request, "accounts/home.html", data)
 
 
 def _visible_accounts(user: User) -> QuerySet[Account]:
@@ -127,6 +134,7 @@ def _list_rows(accounts: QuerySet[Account]) -> list[dict[str, Any]]:
         name_en, name_zh = values["legal_name_en"], values["legal_name_zh"]
         rows.append(
             {
+                "pk": values["pk"],
                 "url": f"{base}{values['pk']}/",
                 "name": name_en or name_zh,
                 "name_zh": name_zh if name_en else "",
@@ -157,31 +165,44 @@ _LABELLED = ("tier", "status", "industry", "region")
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if _filters_given(request):
-        account_filter, accounts = _filtered_accounts(request, user)
-        filter_errors = account_filter.errors
-    else:
-        # Nothing to filter, the most common view: the book in its default order. The
-        # filter form is built only if the sidebar is drawn, and the sidebar is usually kept.
-        accounts = _visible_accounts(user)
-        account_filter = SimpleLazyObject(
-            lambda: AccountFilter(request.GET, queryset=accounts, request=request)
-        )
-        filter_errors = {}
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+
+    def compute() -> dict[str, Any]:
+        if _filters_given(request):
+            account_filter, accounts = _filtered_accounts(request, user)
+            invalid = bool(account_filter.errors)
+        else:
+            # Nothing to filter, the most common view: the book in its default order.
+            accounts, invalid = _visible_accounts(user), False
+        page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+        return {
+            "count": page.paginator.count,
+            "number": page.number,
+            "rows": _list_rows(page.object_list),  # type: ignore[arg-type]
+            "filter_errors": invalid,
+        }
+
+    # The page of rows and its count are kept until anything is written (kam.data_cache),
+    # per user, language and query string; the pager is rebuilt from the count.
+    asked = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()
+    data = kept_data(user.pk, f"account-list:{asked}", compute)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "accounts/account_list.html",
         {
-            "filter": account_filter,
-            "filter_errors": filter_errors,
-            "page": page,
-            "rows": _list_rows(page.object_list),  # type: ignore[arg-type]
-            "query": query.urlencode(),
-            # The sidebar is drawn once per user, language, filters and access generation.
+            # The form is built only if the sidebar is drawn, and the sidebar is usually
+            # kept: once per user, language, filters and access generation.
+            "filter": SimpleLazyObject(
+                lambda: AccountFilter(
+                    request.GET, queryset=_visible_accounts(user), request=request
+                )
+            ),
             "filter_key": fragment_key(user.pk, query.urlencode()),
+            "filter_errors": data["filter_errors"],
+            "page": Page(data["rows"], data["number"], Paginator(range(data["count"]), PAGE_SIZE)),
+            "rows": data["rows"],
+            "query": query.urlencode(),
             "can_create": _can_create_accounts(user),
         },
     )
@@ -246,22 +267,55 @@ def account_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    account = selectors.account_get_for_user(user=user, pk=pk)
-    contacts = list(account.contacts.all())
-    projects = list(account.projects.all())
-    memberships = list(AccountMembership.objects.filter(account=account).select_related("user"))
+    # Read with the account what its panels show of it: its score and plan (tiering) and
+    # its contact statistics (relationship).
+    account = selectors.account_get_for_user(
+        user=user, pk=pk, related=(*TIERING_RELATED, "contact_stats")
+    )
+    # The account itself is always read live (the one door); what the page shows of its
+    # contacts, projects and team is kept until anything is written (kam.data_cache), and so
+    # is each panel's (their template tags).
+    page = kept_data(user.pk, f"account-page:{account.pk}", lambda: _account_page(account))
     return render(
         request,
         "accounts/account_detail.html",
         {
             "account": account,
-            "contacts": contacts,
-            "projects": projects,
-            "exposure": exposure_by_currency(projects),
-            "memberships": memberships,
+            **page,
             "can_edit": selectors.account_is_writable(user=user, account=account),
         },
     )
+
+
+def _account_page(account: Account) -> dict[str, Any]:
+    projects = list(account.projects.all())
+    # Most accounts have no account team beyond the owner: prefetching the users costs
+    # those pages no query at all.
+    memberships = AccountMembership.objects.filter(account=account).prefetch_related("user")
+    return {
+        "contacts": [_contact_row(contact) for contact in account.contacts.all()],
+        "projects": projects,
+        "exposure": exposure_by_currency(projects),
+        "team_rows": [(m.user.short_name, m.get_role_display()) for m in memberships],
+    }
+
+
+def _contact_row(contact: Contact) -> dict[str, Any]:
+    """What the page shows of a contact: personal data masked only (the row is kept in the
+    shared cache, which never holds it in clear)."""
+    return {
+        "pk": contact.pk,
+        "name": contact.name,
+        "is_primary": contact.is_primary,
+        "title": contact.title,
+        "seniority": contact.get_seniority_display(),
+        "influence": contact.get_influence_display(),
+        "attitude": contact.attitude,
+        "attitude_label": contact.get_attitude_display(),
+        "channels": contact.channel_preference_labels,
+        "masked_phone": contact.masked_phone,
+        "masked_email": contact.masked_email,
+    }
 
 
 @login_required

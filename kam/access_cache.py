@@ -13,11 +13,14 @@ the writer's transaction was open cannot keep them under the new number). Entrie
 expire after ``settings.ACCESS_CACHE_SECONDS``: a bound on a change made behind the
 signals' back (raw SQL, a queryset ``update``).
 
-Within one request the generation is read once (kam.request_scope).
+Within one request the generation is read once (kam.request_scope); what is kept under it
+is also held in the process's memory, so a request makes one round trip to the shared cache
+for all its answers.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -31,7 +34,8 @@ from .request_scope import forget, remember
 T = TypeVar("T")
 
 GENERATION_KEY = "kam:access:generation"
-_MISSING = object()
+MISSING = object()
+logger = logging.getLogger(__name__)
 
 
 def _fresh_generation() -> int:
@@ -40,22 +44,65 @@ def _fresh_generation() -> int:
     return time.time_ns()
 
 
-def generation() -> int:
-    def read() -> int:
-        value = cache.get(GENERATION_KEY)
-        if value is None:
-            cache.add(GENERATION_KEY, _fresh_generation(), timeout=None)
-            value = cache.get(GENERATION_KEY)
-        return int(value)
+DATA_GENERATION_KEY = "kam:data:generation"  # kam.data_cache
 
-    return remember(("kam-access-generation",), read)
+
+def _generations() -> dict[str, int]:
+    """Both generations, read in one round trip once per request."""
+
+    def read() -> dict[str, int]:
+        keys = (GENERATION_KEY, DATA_GENERATION_KEY)
+        try:
+            values = cache.get_many(keys)
+            for key in keys:
+                if values.get(key) is None:
+                    cache.add(key, _fresh_generation(), timeout=None)
+                    values[key] = cache.get(key)
+            return {key: int(values[key]) for key in keys}
+        except Exception:  # the cache is down: nothing kept is reachable, all is computed
+            logger.exception("The shared cache is unavailable; computing without it.")
+            return {key: _fresh_generation() for key in keys}
+
+    return remember(("kam-generations",), read)
+
+
+def generation() -> int:
+    return _generations()[GENERATION_KEY]
+
+
+def data_generation() -> int:
+    return _generations()[DATA_GENERATION_KEY]
+
+
+def bump(key: str) -> None:
+    try:
+        try:
+            cache.incr(key)
+        except ValueError:  # no generation yet (or evicted): any new one differs
+            cache.set(key, _fresh_generation(), timeout=None)
+    except Exception:  # the cache is down: what it kept expires on its own
+        logger.exception("The shared cache is unavailable; %s did not move.", key)
 
 
 def _bump() -> None:
+    bump(GENERATION_KEY)
+
+
+def shared_get(key: str) -> Any:
+    """The shared cache's value, or ``MISSING`` when it has none or is down (a page is then
+    computed, not failed)."""
     try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # no generation yet (or evicted): any new one differs
-        cache.set(GENERATION_KEY, _fresh_generation(), timeout=None)
+        return cache.get(key, MISSING)
+    except Exception:
+        logger.exception("The shared cache is unavailable; computing without it.")
+        return MISSING
+
+
+def shared_set(key: str, value: Any, seconds: int) -> None:
+    try:
+        cache.set(key, value, timeout=seconds)
+    except Exception:
+        logger.exception("The shared cache is unavailable; %s is not kept.", key)
 
 
 def access_changed() -> None:
@@ -65,19 +112,54 @@ def access_changed() -> None:
     transaction.on_commit(_bump)
 
 
+# The same entries in this process's memory: with the generation read once per request
+# from the shared cache, a request's other answers cost no round trip. Emptied whenever the
+# generation moves; values are shared by the requests of the process, so read-only.
+_LOCAL: dict[str, tuple[float, Any]] = {}
+_LOCAL_MAX = 5000
+_local_generation: list[int] = [0]
+
+
+def _local_get(key: str, current: int) -> Any:
+    if _local_generation[0] != current:
+        _LOCAL.clear()
+        _local_generation[0] = current
+        return MISSING
+    entry = _LOCAL.get(key)
+    if entry is None or entry[0] < time.monotonic():
+        return MISSING
+    return entry[1]
+
+
+def _local_set(key: str, value: Any) -> None:
+    if len(_LOCAL) >= _LOCAL_MAX:
+        _LOCAL.clear()
+    _LOCAL[key] = (time.monotonic() + settings.ACCESS_CACHE_SECONDS, value)
+
+
 def kept(user_pk: int, what: str, compute: Callable[[], T]) -> T:
-    """``compute()`` for ``user_pk``, kept in the shared cache until access changes, and for
-    the rest of the request."""
+    """``compute()`` for ``user_pk``, kept until access changes: for the rest of the
+    request, in this process's memory and in the shared cache. Treat the value as read-only."""
 
     def read() -> T:
-        key = f"kam:access:{generation()}:{user_pk}:{what}"
-        value: Any = cache.get(key, _MISSING)
-        if value is _MISSING:
-            value = compute()
-            cache.set(key, value, timeout=settings.ACCESS_CACHE_SECONDS)
+        current = generation()
+        key = f"kam:access:{current}:{user_pk}:{what}"
+        value: Any = _local_get(key, current)
+        if value is MISSING:
+            value = shared_get(key)
+            if value is MISSING:
+                value = compute()
+                shared_set(key, value, settings.ACCESS_CACHE_SECONDS)
+            _local_set(key, value)
         return value  # type: ignore[no-any-return]
 
     return remember(("kam-access", user_pk, what), read)
+
+
+def kept_for_everyone(what: str, compute: Callable[[], T]) -> T:
+    """Reference data that pages read on every view (the tier policies): kept like a
+    user's access, and dropped by the same signal when it changes (accounts.signals)."""
+    return kept(0, what, compute)  # no user has the primary key 0
 
 
 def fragment_key(user_pk: int, *parts: str) -> str:

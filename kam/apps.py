@@ -8,4 +8,10 @@ class KamConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from . import checks, lookups  # noqa: F401  (system checks; the __in_ids lookup)
+        from .data_cache import watch_writes
+
+        # Every write on every connection moves the data generation (kam.data_cache).
+        connection_created.connect(watch_writes, dispatch_uid="kam-watch-writes")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -61,6 +63,15 @@ class User(AbstractUser):
         full = self.get_full_name()
         return f"{full} ({self.username})" if full else self.username
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickled user (in page data kept in the shared cache, kam.data_cache) carries no
+        password hash: it is a deferred field again, read from the database if ever needed
+        (and a save of such a copy leaves it alone)."""
+        state = super().__getstate__()
+        if self.pk is not None:
+            state.pop("password", None)
+        return state
+
     @property
     def short_name(self) -> str:
         """The full name, or the username when there is none (lists, timelines, e-mails)."""
@@ -72,6 +83,7 @@ class User(AbstractUser):
         requests until access changes (kam.access_cache)."""
         cached: frozenset[str] | None = getattr(self, "_role_names", None)
         if cached is None:
+
             def read() -> frozenset[str]:
                 return frozenset(self.groups.values_list("name", flat=True))
 

@@ -222,6 +222,9 @@ class Account(ChoiceLabels, models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:detail", args=[self.pk])
+
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any) -> Account:
         """Remembers the owner and team as read, so a save knows whether access moved
@@ -232,9 +235,6 @@ class Account(ChoiceLabels, models.Model):
             instance.__dict__.get("team_id"),
         )
         return instance
-
-    def get_absolute_url(self) -> str:
-        return reverse("accounts:detail", args=[self.pk])
 
     @property
     def display_name(self) -> str:

@@ -16,8 +16,8 @@ from django.http import Http404
 from django.utils import timezone, translation
 
 from accounts.choices import AccountStatus, Seniority
-from accounts.models import Account, AccountMembership, Contact, TierPolicy
-from accounts.selectors import account_filter_for_user, account_list_for_user
+from accounts.models import Account, AccountMembership, Contact
+from accounts.selectors import account_filter_for_user, account_list_for_user, tier_policies
 from kam.models import Notification, User, person_name
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
@@ -283,13 +283,20 @@ class Cadence:
 
 
 def tier_cadence_days() -> dict[str, int]:
-    return dict(TierPolicy.objects.values_list("tier", "cadence_days"))
+    return {tier: policy.cadence_days for tier, policy in tier_policies().items()}
 
 
-def cadence_for_account(*, account: Account, cadence_days: int | None = None) -> Cadence:
+def cadence_for_account(
+    *, account: Account, cadence_days: int | None = None, stats_read: bool = False
+) -> Cadence:
+    """``stats_read``: ``account`` was just read with ``select_related("contact_stats")``,
+    which saves the query of its statistics."""
     if cadence_days is None:
         cadence_days = tier_cadence_days().get(account.tier)
-    stats = AccountContactStats.objects.filter(account=account).first()
+    if stats_read and "contact_stats" in account._state.fields_cache:
+        stats: AccountContactStats | None = account._state.fields_cache["contact_stats"]
+    else:
+        stats = AccountContactStats.objects.filter(account=account).first()
     last = stats.last_meaningful_at if stats else None
     next_due = (
         timezone.localdate(last) + dt.timedelta(days=cadence_days)

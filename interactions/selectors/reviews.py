@@ -15,7 +15,12 @@ from django.http import Http404
 
 from accounts.choices import AccountStatus
 from accounts.models import Account, TierPolicy
-from accounts.selectors import account_filter_for_user, account_list_for_user
+from accounts.selectors import (
+    account_filter_for_user,
+    account_list_for_user,
+    tier_policies,
+    tier_policy,
+)
 from kam.models import User
 from kam.roles import Role
 
@@ -26,8 +31,8 @@ Status = StrategicReview.Status
 
 
 def review_tiers() -> list[str]:
-    return list(
-        TierPolicy.objects.filter(requires_quarterly_review=True).values_list("tier", flat=True)
+    return sorted(
+        tier for tier, policy in tier_policies().items() if policy.requires_quarterly_review
     )
 
 
@@ -119,17 +124,17 @@ def quarter_status_for_account(
 ) -> dict[str, Any]:
     """Whether the account needs a review this quarter and where it stands."""
     if policy is None or policy.tier != account.tier:
-        policy = TierPolicy.objects.filter(tier=account.tier).first()
+        policy = tier_policy(account.tier)
     required = bool(policy and policy.requires_quarterly_review) and (
         account.status != AccountStatus.EXITED
     )
     reviews = list(
-        StrategicReview.objects.filter(
-            account=account, year=quarter.year, quarter=quarter.quarter
-        ).prefetch_related("executives")
+        StrategicReview.objects.filter(account=account, year=quarter.year, quarter=quarter.quarter)
+        .annotate(executive_count=Count("executives"))
+        .values("status", "executive_count")
     )
-    held = [r for r in reviews if r.status == Status.HELD and r.executives.all()]
-    scheduled = [r for r in reviews if r.status == Status.SCHEDULED]
+    held = [r for r in reviews if r["status"] == Status.HELD and r["executive_count"]]
+    scheduled = [r for r in reviews if r["status"] == Status.SCHEDULED]
     if held:
         state = "held"
     elif scheduled:

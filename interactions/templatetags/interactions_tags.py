@@ -7,7 +7,9 @@ from typing import Any
 
 from django import template
 
-from accounts.models import Account, TierPolicy
+from accounts.models import Account
+from accounts.selectors import tier_policy
+from kam.data_cache import kept_data
 from kam.models import User
 
 from ..quarters import Quarter
@@ -24,16 +26,27 @@ def sees_review_coverage(user: Any) -> bool:
 
 @register.inclusion_tag("interactions/_account_panel.html", takes_context=True)
 def account_relationship_panel(context: template.Context, account: Account) -> dict[str, Any]:
-    """Cadence and this quarter's review on the account page (a fixed three queries); the
-    timeline itself has its own page. ``account`` was fetched through the one door."""
-    policy = TierPolicy.objects.filter(tier=account.tier).first()
+    """Cadence and this quarter's review on the account page (one query, and one for the
+    contact statistics unless the account was read with them); the timeline itself has its
+    own page. ``account`` was fetched through the one door."""
+    policy = tier_policy(account.tier)
+
+    def compute() -> dict[str, Any]:
+        return {
+            "cadence": cadence_for_account(
+                account=account,
+                cadence_days=policy.cadence_days if policy else None,
+                stats_read=True,  # the account page reads them with the account
+            ),
+            "review_status": quarter_status_for_account(
+                account=account, quarter=Quarter.current(), policy=policy
+            ),
+        }
+
+    user = context["request"].user
     return {
         "account": account,
-        "cadence": cadence_for_account(
-            account=account, cadence_days=policy.cadence_days if policy else None
-        ),
-        "review_status": quarter_status_for_account(
-            account=account, quarter=Quarter.current(), policy=policy
-        ),
+        # Kept until anything is written (kam.data_cache).
+        **kept_data(user.pk, f"account-relationship:{account.pk}", compute),
         "can_edit": context.get("can_edit", False),
     }

@@ -5,10 +5,12 @@ may only read); confidential interactions are shown to the account team only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.models import TierPolicy
-from accounts.selectors import account_get_for_user, account_is_writable
+from accounts.selectors import account_get_for_user, account_is_writable, tier_policy
+from kam.data_cache import kept_data
 from kam.exports import check_format, export_response
 from kam.models import User
 from kam.services import notification_mark_read
@@ -57,26 +59,42 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The account's relationship timeline across channels, newest first, with cadence
     against the tier's target and the senior contacts not met lately."""
     user = _user(request)
-    account = account_get_for_user(user=user, pk=pk)
-    on_team = selectors.is_account_team(user=user, account=account)
-    interactions = selectors.timeline_values(account=account, on_team=on_team)
-    page = Paginator(interactions, PAGE_SIZE).get_page(request.GET.get("page"))
-    cadence_day = today()
-    policy = TierPolicy.objects.filter(tier=account.tier).first()
+    account = account_get_for_user(user=user, pk=pk, related=("contact_stats",))
+    asked = str(request.GET.get("page", ""))[:12]
+
+    def compute() -> dict[str, Any]:
+        on_team = selectors.is_account_team(user=user, account=account)
+        interactions = selectors.timeline_values(account=account, on_team=on_team)
+        page = Paginator(interactions, PAGE_SIZE).get_page(asked)
+        policy = tier_policy(account.tier)
+        return {
+            "count": page.paginator.count,
+            "number": page.number,
+            "rows": selectors.timeline_rows(page.object_list, on=today()),
+            "cadence": selectors.cadence_for_account(
+                account=account,
+                cadence_days=policy.cadence_days if policy else None,
+                stats_read=True,
+            ),
+            "not_met": selectors.senior_contacts_not_met(account=account),
+            "on_team": on_team,
+        }
+
+    # Kept until anything is written (kam.data_cache): the page of rows, its count, the
+    # cadence and the contacts not met; the pager is rebuilt from the count.
+    data = kept_data(user.pk, f"timeline:{account.pk}:{asked}", compute)
     return render(
         request,
         "interactions/timeline.html",
         {
             "account": account,
-            "page": page,
-            "rows": selectors.timeline_rows(page.object_list, on=cadence_day),
-            "cadence": selectors.cadence_for_account(
-                account=account, cadence_days=policy.cadence_days if policy else None
-            ),
-            "not_met": selectors.senior_contacts_not_met(account=account),
+            "page": Page(data["rows"], data["number"], Paginator(range(data["count"]), PAGE_SIZE)),
+            "rows": data["rows"],
+            "cadence": data["cadence"],
+            "not_met": data["not_met"],
             "coverage_days": selectors.COVERAGE_DAYS,
             "can_edit": account_is_writable(user=user, account=account),
-            "on_team": on_team,
+            "on_team": data["on_team"],
             "timeline_url": reverse("interactions:timeline", args=[account.pk]),
             "follow_up_base": _follow_up_base(account.pk),
         },
@@ -119,7 +137,7 @@ def timeline_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 @login_required
 def interaction_detail(request: HttpRequest, pk: int, interaction_pk: int) -> HttpResponse:
     user = _user(request)
-    account = account_get_for_user(user=user, pk=pk)
+    account = account_get_for_user(user=user, pk=pk, related=("contact_stats",))
     on_team = selectors.is_account_team(user=user, account=account)
     interaction = selectors.interaction_get_for_user(
         user=user, account=account, pk=interaction_pk, on_team=on_team

@@ -25,7 +25,10 @@ def home_reviews_missing(*, user: User, limit: int = HOME_ROWS) -> MissingReview
     scheduled (interactions.selectors.reviews). One row more than shown says whether there
     are more, without counting them."""
     quarter = Quarter.current()
-    missing = review_missing_for_user(user=user, quarter=quarter).filter(owner=user)
+    # Their own accounts: no owner or team to join (nor to keep with the page: kam.data_cache).
+    missing = (
+        review_missing_for_user(user=user, quarter=quarter).filter(owner=user).select_related(None)
+    )
     accounts = list(missing[: limit + 1])
     return MissingReviews(
         quarter=quarter,

@@ -129,8 +129,9 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
 
 # ---------------------------------------------------------------- sessions and security
-# Sessions are read from the shared cache and written through to the database.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions are read from the shared cache and written through to the database (kam.sessions:
+# from the database alone while the cache is down).
+SESSION_ENGINE = "kam.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -225,6 +226,10 @@ else:
 # Seconds a user's roles and the ids of their book are kept between requests; any change to
 # access (accounts.signals) drops them at once, this bounds a change made behind its back.
 ACCESS_CACHE_SECONDS = env.int("ACCESS_CACHE_SECONDS", default=300)
+# Seconds the RM home's data is kept (kam.data_cache) when nothing is written meanwhile: any
+# write through Django drops it at once; this bounds what changes with the clock alone (a
+# follow-up falling due) or outside Django. 0 computes on every view.
+DATA_CACHE_SECONDS = env.int("DATA_CACHE_SECONDS", default=60)
 # How long a computed executive dashboard is kept for readers of the same reach and filters
 # (kam.dashboard); 0 computes every view. The lists behind its figures are always live.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)

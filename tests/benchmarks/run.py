@@ -265,8 +265,9 @@ class Bench:
             self.sessions[username] = session
         return self.sessions[username]
 
-    def count_queries(self, username: str, path: str) -> int:
-        """SQL queries of one request, counted in this process (after a warm-up request)."""
+    def count_queries(self, username: str, path: str, *, cold: bool = False) -> int:
+        """SQL queries of one request, counted in this process (after a warm-up request);
+        ``cold``: with the page data computed afresh (kam.data_cache)."""
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
@@ -276,6 +277,8 @@ class Bench:
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(User.objects.get(username=username))
         client.get(path)
+        if cold:
+            data_changed_elsewhere()
         with CaptureQueriesContext(connection) as captured:
             response = client.get(path)
         if response.status_code != 200:
@@ -283,13 +286,31 @@ class Bench:
         return len(captured.captured_queries)
 
     def page(self, username: str, paths: Sequence[str]) -> Result:
-        """Median and p95 over ``requests`` GETs cycling through ``paths``."""
+        """Median and p95 over ``requests`` GETs cycling through ``paths``, as users meet
+        them: page data kept since the last write (kam.data_cache). Then ``cold_*``: the
+        same pages each computed afresh, as after a write (a third as many requests)."""
         session = self.http(username)
         for i in range(self.warmup):
             self._get(session, paths[i % len(paths)], username)
+        warm = self._timed(session, username, paths, self.requests)
+        cold = self._timed(session, username, paths, max(30, self.requests // 3), cold=True)
+        return {
+            **warm,
+            "queries": self.count_queries(username, paths[0]),
+            "cold_median_ms": cold["median_ms"],
+            "cold_p95_ms": cold["p95_ms"],
+            "cold_queries": self.count_queries(username, paths[0], cold=True),
+            "cold_n": cold["n"],
+        }
+
+    def _timed(
+        self, session: HttpSession, username: str, paths: Sequence[str], n: int, cold: bool = False
+    ) -> Result:
         timings: list[float] = []
-        for i in range(self.requests):
+        for i in range(n):
             path = paths[i % len(paths)]
+            if cold:
+                data_changed_elsewhere()
             started = time.perf_counter()
             self._get(session, path, username)
             timings.append((time.perf_counter() - started) * 1000)
@@ -297,7 +318,6 @@ class Bench:
         return {
             "median_ms": round(statistics.median(timings), 1),
             "p95_ms": round(timings[math.ceil(0.95 * len(timings)) - 1], 1),
-            "queries": self.count_queries(username, paths[0]),
             "n": len(timings),
         }
 
@@ -306,6 +326,13 @@ class Bench:
         status, body, url = session.get(path)
         if status != 200 or not body or urllib.parse.urlsplit(url).path.startswith("/login"):
             raise SystemExit(f"GET {path} as {username} gave {status} ({url}).")
+
+
+def data_changed_elsewhere() -> None:
+    """What a write in another process does to the web workers' kept page data."""
+    from kam.access_cache import DATA_GENERATION_KEY, bump
+
+    bump(DATA_GENERATION_KEY)
 
 
 def owned_account_paths(username: str) -> list[str]:
@@ -787,9 +814,16 @@ def print_table(results: dict[str, Result]) -> None:
     pages = {k: v for k, v in results.items() if "median_ms" in v}
     jobs = {k: v for k, v in results.items() if "seconds" in v}
     if pages:
-        print(f"\n{'page':<24}{'median ms':>11}{'p95 ms':>10}{'queries':>9}{'n':>6}")
+        print(
+            f"\n{'page':<27}{'median ms':>10}{'p95 ms':>8}{'queries':>8}{'n':>5}"
+            f"{'cold median':>13}{'cold p95':>9}{'queries':>8}"
+        )
         for name, r in pages.items():
-            print(f"{name:<24}{r['median_ms']:>11}{r['p95_ms']:>10}{r['queries']:>9}{r['n']:>6}")
+            print(
+                f"{name:<27}{r['median_ms']:>10}{r['p95_ms']:>8}{r['queries']:>8}{r['n']:>5}"
+                f"{r.get('cold_median_ms', ''):>13}{r.get('cold_p95_ms', ''):>9}"
+                f"{r.get('cold_queries', ''):>8}"
+            )
     if jobs:
         print(f"\n{'job':<24}{'seconds':>11}{'items':>10}{'per s':>9}")
         for name, r in jobs.items():

@@ -39,7 +39,9 @@ def _access_queries(client: Client, url: str) -> list[str]:
     ]
 
 
-def test_roles_and_book_are_read_once_then_kept_between_requests(client: Client, cast: Cast) -> None:
+def test_roles_and_book_are_read_once_then_kept_between_requests(
+    client: Client, cast: Cast
+) -> None:
     client.force_login(cast.teammate)
     url = reverse("accounts:list")
     assert len(_access_queries(client, url)) == 2  # the roles, the book's ids

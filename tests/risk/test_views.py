@@ -330,7 +330,7 @@ def test_the_account_list_and_page_show_the_risk_level(cast: Cast) -> None:
     _alert(cast)  # medium: orange
     client = _client(cast.owner)
     listed = client.get(reverse("accounts:list")).context["page"].object_list
-    assert [a.risk_level for a in listed] == [2]
+    assert [row["risk_level"] for row in listed] == [2]
     body = client.get(reverse("accounts:detail", args=[cast.account.pk])).content.decode()
     assert "risk-orange" in body
     home = client.get(reverse("home"))

@@ -1,0 +1,203 @@
+"""Page data kept between requests until anything is written (kam.data_cache): the RM home,
+the account page and its panels, the timeline and the account list. Everything else in the
+suite runs with DATA_CACHE_SECONDS = 0; these tests keep the data and show that every kind
+of write — a save, a queryset update, a bulk insert — is seen by the very next request."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Account
+from kam import access_cache
+from kam.data_cache import is_data_write, kept_data
+from kam.models import Notification
+from kam.request_scope import request_scope
+from kam.services import notification_send
+from tests.conftest import IN_CI, Cast
+from tests.factories import AccountFactory, ContactFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_data")]
+
+
+@pytest.fixture
+def keep_data(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DATA_CACHE_SECONDS = 60
+
+
+def _page_queries(client: Client, url: str) -> list[str]:
+    """The request's queries other than the signed-in user's and the account's own row
+    (the one door reads it live on every view)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith('SELECT "kam_user"')
+        and not q["sql"].startswith('SELECT "accounts_account"."id", "accounts_account"."legal')
+    ]
+
+
+def test_what_counts_as_a_write() -> None:
+    assert is_data_write('INSERT INTO "interactions_followup" ("account_id") VALUES (1)')
+    assert is_data_write('UPDATE "risk_alert" SET "state" = \'closed\'')
+    assert is_data_write('DELETE FROM "accounts_contact" WHERE "id" = 3')
+    assert is_data_write("TRUNCATE accounts_project")
+    assert is_data_write("INSERT INTO risk_alertevent (alert_id) SELECT id FROM risk_alert")
+    assert is_data_write("WITH moved AS (UPDATE risk_alert SET state = 'closed') SELECT 1")
+    assert not is_data_write('SELECT * FROM "accounts_account" FOR UPDATE')
+    assert not is_data_write("WITH recent AS (SELECT 1) SELECT * FROM recent")
+    assert not is_data_write('UPDATE "django_session" SET "session_data" = \'x\'')
+    assert not is_data_write('INSERT INTO "auditlog_logentry" ("action") VALUES (0)')
+    assert not is_data_write('INSERT INTO "kam_heartbeat" ("name") VALUES (\'beat\')')
+
+
+@pytest.mark.parametrize(
+    "url_name", ["home", "accounts:list", "accounts:detail", "interactions:timeline"]
+)
+def test_a_page_is_computed_once_then_kept(client: Client, cast: Cast, url_name: str) -> None:
+    client.force_login(cast.owner)
+    args = [] if url_name in ("home", "accounts:list") else [cast.account.pk]
+    url = reverse(url_name, args=args)
+    assert _page_queries(client, url)
+    assert _page_queries(client, url) == []
+
+
+def test_a_save_is_on_the_home_page_at_once(client: Client, cast: Cast) -> None:
+    client.force_login(cast.owner)
+    assert "Board pack ready" not in client.get(reverse("home")).content.decode()
+    notification_send(user=cast.owner, title="Board pack ready")
+    assert "Board pack ready" in client.get(reverse("home")).content.decode()
+
+
+def test_a_queryset_update_is_seen_at_once(client: Client, cast: Cast) -> None:
+    """No signal fires for ``update()``; the write itself moves the generation."""
+    client.force_login(cast.owner)
+    url = reverse("accounts:detail", args=[cast.account.pk])
+    contact = ContactFactory(account=cast.account, name="Li Ming")
+    assert "Li Ming" in client.get(url).content.decode()
+    type(contact).objects.filter(pk=contact.pk).update(name="Li Hua")
+    page = client.get(url).content.decode()
+    assert "Li Hua" in page and "Li Ming" not in page
+    notification_send(user=cast.owner, title="Covenant test due")
+    assert "Covenant test due" in client.get(reverse("home")).content.decode()
+    Notification.objects.filter(user=cast.owner).update(read_at="2026-01-01T00:00:00Z")
+    assert "Covenant test due" not in client.get(reverse("home")).content.decode()
+
+
+def test_a_bulk_insert_is_seen_at_once(client: Client, cast: Cast) -> None:
+    client.force_login(cast.owner)
+    url = reverse("accounts:list")
+    assert "Harbour Logistics" not in client.get(url).content.decode()
+    Account.objects.bulk_create(
+        [AccountFactory.build(legal_name_en="Harbour Logistics", owner=cast.owner)]
+    )
+    access_cache.access_changed()  # a bulk insert sends no signal; the access ids move here
+    assert "Harbour Logistics" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_generation_moves_when_a_write_commits_and_for_the_writer_before() -> None:
+    """Real transactions: a write inside one moves the generation at the commit (once,
+    however many rows), or earlier when the writer itself reads kept data; a write outside
+    one at once."""
+    from tests.factories import AccountFactory, UserFactory
+
+    owner = UserFactory(username="rm.txn")
+    account = AccountFactory(owner=owner)
+
+    def current() -> int:
+        with request_scope():
+            return access_cache.data_generation()
+
+    before = current()
+    with transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(notes="one")
+        Account.objects.filter(pk=account.pk).update(notes="two")
+        assert current() == before  # other processes cannot see the rows yet
+        assert len([c for _s, c, _r in connection.run_on_commit if c.__name__ == "_bump_data"]) == 1
+        kept_data(owner.pk, "probe", lambda: "seen")  # the writer reads: moves first
+        during = current()
+        assert during != before
+    after_commit = current()
+    assert after_commit != during
+    Account.objects.filter(pk=account.pk).update(notes="three")  # autocommit
+    assert current() != after_commit
+
+
+def test_kept_values_are_per_user_and_language(cast: Cast) -> None:
+    from django.utils import translation
+
+    assert kept_data(cast.owner.pk, "probe", lambda: "en") == "en"
+    assert kept_data(cast.teammate.pk, "probe", lambda: "other") == "other"
+    with translation.override("zh-hans"):
+        assert kept_data(cast.owner.pk, "probe", lambda: "zh") == "zh"
+    assert kept_data(cast.owner.pk, "probe", lambda: "again") == "en"
+
+
+def test_nothing_kept_holds_personal_data_or_password_hashes(client: Client, cast: Cast) -> None:
+    contact = ContactFactory(account=cast.account, phone="13912345678", email="cfo@sunrise.cn")
+    client.force_login(cast.owner)
+    for url in (
+        reverse("home"),
+        reverse("accounts:list"),
+        reverse("accounts:detail", args=[cast.account.pk]),
+        reverse("interactions:timeline", args=[cast.account.pk]),
+    ):
+        assert client.get(url).status_code == 200
+    kept = {
+        key: pickle.dumps(value)
+        for key, value in cache._cache.items()  # type: ignore[attr-defined]
+        if "kam:data:" in key
+    }
+    assert kept, "nothing was kept"
+    for key, value in kept.items():
+        assert cast.owner.password.encode() not in value, key
+    stored = b"".join(kept.values())
+    assert b"13912345678" not in stored and b"cfo@sunrise.cn" not in stored
+    assert contact.name.encode() in stored  # the contact row itself is kept, masked
+
+
+def test_the_data_cache_works_on_redis(client: Client, cast: Cast) -> None:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        if IN_CI:
+            pytest.fail("CI=true but REDIS_URL is not set: the shared cache runs on Redis.")
+        pytest.skip("REDIS_URL not set: the Redis cache is tested against Redis.")
+    redis_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "kam-test-data",
+        }
+    }
+    with override_settings(CACHES=redis_cache):
+        from django.core.cache import caches
+
+        caches["default"].clear()
+        client.force_login(cast.owner)
+        home = reverse("home")
+        assert _page_queries(client, home)
+        assert _page_queries(client, home) == []
+        notification_send(user=cast.owner, title="Site visit confirmed")
+        assert "Site visit confirmed" in client.get(home).content.decode()
+        caches["default"].clear()
+    cache.clear()
+
+
+def test_a_pickled_user_carries_no_password_hash_and_keeps_it_on_save(cast: Cast) -> None:
+    copy = pickle.loads(pickle.dumps(cast.owner))  # noqa: S301 - our own bytes
+    assert "password" not in copy.__dict__
+    copy.first_name = "Renamed"
+    copy.save()
+    cast.owner.refresh_from_db()
+    assert cast.owner.first_name == "Renamed"
+    assert copy.password == cast.owner.password  # read again when asked for
