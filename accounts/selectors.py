@@ -111,6 +111,18 @@ def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | Que
     return _visible_ids(user, codenames) if ids is None else ids
 
 
+def visible_ids_in_hand(*, user: User) -> frozenset[int] | None:
+    """The ids of the accounts ``user`` may see, when the one door filters their reads by
+    such a list (kept: kam.access_cache); None when it does not — those who read every
+    account, a book too large to list — and the caller filters in SQL. For a read narrowed by
+    something more selective first (the requests assigned to the user), where the planner
+    would rather combine the two indexes than trust the narrow one."""
+    if not _reads_through_ids(user):
+        return None
+    ids = _visible_ids_once(user, _READ)
+    return frozenset(ids) if isinstance(ids, list) else None
+
+
 def account_get_for_user(
     *, user: User, pk: int | str, write: bool = False, related: tuple[str, ...] = ()
 ) -> Account:

@@ -326,9 +326,11 @@ class ServiceRequest(ChoiceLabels, models.Model):
                 condition=Q(state__in=["new", "responded"], resolution_breached_at__isnull=True),
                 name="sr_resolution_watch_idx",
             ),
-            # Open requests by due time: the RM home and the lists.
+            # A user's open requests in the order the RM home shows them, with their
+            # accounts: read from the index alone (selectors.service_home_for_user). The
+            # account is a key column, not INCLUDE, which SQLite lacks.
             models.Index(
-                fields=["assignee", "due_at"],
+                fields=["assignee", "due_at", "-opened_at", "-id", "account"],
                 condition=Q(state__in=["new", "responded", "waiting_on_client"]),
                 name="sr_open_assignee_due_idx",
             ),

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Tier
-from accounts.selectors import account_filter_for_user, account_is_writable
+from accounts.selectors import account_filter_for_user, account_is_writable, visible_ids_in_hand
 from kam.models import Team, User
 from kam.roles import Role
 
@@ -76,11 +76,33 @@ class HomeService:
 
 
 def service_home_for_user(*, user: User, limit: int = 8) -> HomeService:
-    """The RM home's "my open service requests": soonest deadline first (two queries)."""
+    """The RM home's "my open service requests": soonest deadline first (two queries).
+
+    With the user's book in hand, their open requests (a few, on a partial index) are read
+    first and kept when their account is in the book; filtered in SQL by the book's ids, the
+    planner combined both indexes and read thousands of rows (5–10 ms a query)."""
     now = timezone.now()
-    mine = service_request_list_for_user(user=user).filter(assignee=user, state__in=OPEN_STATES)
-    counts = mine.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
-    requests = list(order_by_due(mine).select_related("account")[:limit])
+    assigned = ServiceRequest.objects.filter(assignee=user, state__in=OPEN_STATES)
+    book = visible_ids_in_hand(user=user)
+    if book is not None:
+        mine = [
+            (pk, due_at)
+            for pk, account_id, due_at in order_by_due(assigned).values_list(
+                "pk", "account_id", "due_at"
+            )
+            if account_id in book
+        ]
+        shown = [pk for pk, _due in mine[:limit]]
+        rows = ServiceRequest.objects.select_related("account").in_bulk(shown)
+        return HomeService(
+            requests=[rows[pk] for pk in shown if pk in rows],
+            open_count=len(mine),
+            overdue_count=sum(1 for _pk, due in mine if due is not None and due < now),
+            now=now,
+        )
+    mine_qs = assigned.filter(account_filter_for_user(user=user))
+    counts = mine_qs.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
+    requests = list(order_by_due(mine_qs).select_related("account")[:limit])
     return HomeService(
         requests=requests, open_count=counts["open"], overdue_count=counts["overdue"], now=now
     )

@@ -291,3 +291,24 @@ def test_account_page_lists_open_requests(cast: Cast, sr: ServiceRequest) -> Non
     assert new_url in owner_page
     assert sr.subject in read_only and new_url not in read_only
     _assert_csp_clean(owner_page)
+
+
+def test_home_counts_only_requests_on_accounts_the_user_may_see(cast: Cast) -> None:
+    """Assigned to me on an account no longer mine (reassigned since): neither listed nor
+    counted. The book in hand and the SQL filter (an executive reads all) agree."""
+    from interactions.selectors.service import service_home_for_user
+
+    _many(cast, 2)
+    elsewhere = AccountFactory(owner=cast.outsider)
+    with time_machine.travel(at(2026, 11, 23, 9), tick=False):
+        hidden = open_request(elsewhere, subject="Not yours any more")
+        for_exec = open_request(elsewhere, subject="For the executive")
+    ServiceRequest.objects.filter(pk=hidden.pk).update(assignee=cast.owner)
+    ServiceRequest.objects.filter(pk=for_exec.pk).update(assignee=cast.executive)
+    with time_machine.travel(at(2026, 11, 24, 9), tick=False), request_scope():
+        mine = service_home_for_user(user=cast.owner)
+        executive = service_home_for_user(user=cast.executive)
+    assert mine.open_count == 2 and hidden.pk not in [r.pk for r in mine.requests]
+    assert [r.subject for r in mine.requests] == ["Request 1", "Request 0"]  # ties: newest first
+    assert mine.overdue_count == 2  # two business hours to answer, a day later
+    assert executive.open_count == 1 and [r.pk for r in executive.requests] == [for_exec.pk]
