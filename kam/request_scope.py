@@ -1,11 +1,13 @@
 """Values computed once per web request: what several queries of one page would otherwise
-each recompute (the ids of the accounts a user may see, above all).
+each recompute or fetch again (the generations and answers of kam.access_cache and
+kam.data_cache, above all).
 
 ``RequestScopeMiddleware`` opens a scope around each request; ``remember(key, compute)``
 returns the value computed first in the scope. Outside a request (Celery tasks, shell,
 tests calling selectors directly) there is no scope and every call computes afresh. Code
-that changes what a remembered value depends on calls ``forget()`` (accounts.signals does
-it for account access), so a view that writes and then reads in one request reads fresh.
+that changes what a remembered value depends on calls ``forget()`` (kam.access_cache on a
+change of access, kam.data_cache on any write), so a view that writes and then reads in one
+request reads fresh.
 """
 
 from __future__ import annotations

@@ -3,13 +3,11 @@ change to who may see what takes effect on the very next request."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
@@ -19,7 +17,7 @@ from accounts.models import Account, AccountMembership
 from kam import access_cache
 from kam.request_scope import request_scope
 from kam.roles import Role
-from tests.conftest import IN_CI, Cast
+from tests.conftest import Cast
 from tests.factories import AccountFactory, MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,30 +131,14 @@ def test_a_lost_generation_never_brings_old_entries_back(cast: Cast) -> None:
     assert len(calls) == 2
 
 
+@pytest.mark.usefixtures("redis_cache")
 def test_the_access_cache_works_on_redis(cast: Cast) -> None:
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        if IN_CI:
-            pytest.fail("CI=true but REDIS_URL is not set: the shared cache runs on Redis.")
-        pytest.skip("REDIS_URL not set: the Redis cache is tested against Redis.")
-    redis_cache = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "kam-test-access",
-        }
-    }
-    with override_settings(CACHES=redis_cache):
-        from django.core.cache import caches
-
-        caches["default"].clear()
-        other = AccountFactory(owner=cast.outsider)
-        with request_scope():
-            assert other not in selectors.account_list_for_user(user=cast.teammate)
-        with request_scope(), CaptureQueriesContext(connection) as captured:
-            assert other not in selectors.account_list_for_user(user=cast.teammate)
-        assert len(captured.captured_queries) == 1  # roles and ids from Redis
-        MembershipFactory(account=other, user=cast.teammate)
-        with request_scope():
-            assert other in selectors.account_list_for_user(user=cast.teammate)
-        caches["default"].clear()
+    other = AccountFactory(owner=cast.outsider)
+    with request_scope():
+        assert other not in selectors.account_list_for_user(user=cast.teammate)
+    with request_scope(), CaptureQueriesContext(connection) as captured:
+        assert other not in selectors.account_list_for_user(user=cast.teammate)
+    assert len(captured.captured_queries) == 1  # roles and ids from Redis
+    MembershipFactory(account=other, user=cast.teammate)
+    with request_scope():
+        assert other in selectors.account_list_for_user(user=cast.teammate)

@@ -5,13 +5,12 @@ of write — a save, a queryset update, a bulk insert — is seen by the very ne
 
 from __future__ import annotations
 
-import os
 import pickle
 
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -21,7 +20,7 @@ from kam.data_cache import is_data_write, kept_data
 from kam.models import Notification
 from kam.request_scope import request_scope
 from kam.services import notification_send
-from tests.conftest import IN_CI, Cast
+from tests.conftest import Cast
 from tests.factories import AccountFactory, ContactFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_data")]
@@ -166,31 +165,14 @@ def test_nothing_kept_holds_personal_data_or_password_hashes(client: Client, cas
     assert contact.name.encode() in stored  # the contact row itself is kept, masked
 
 
+@pytest.mark.usefixtures("redis_cache")
 def test_the_data_cache_works_on_redis(client: Client, cast: Cast) -> None:
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        if IN_CI:
-            pytest.fail("CI=true but REDIS_URL is not set: the shared cache runs on Redis.")
-        pytest.skip("REDIS_URL not set: the Redis cache is tested against Redis.")
-    redis_cache = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "kam-test-data",
-        }
-    }
-    with override_settings(CACHES=redis_cache):
-        from django.core.cache import caches
-
-        caches["default"].clear()
-        client.force_login(cast.owner)
-        home = reverse("home")
-        assert _page_queries(client, home)
-        assert _page_queries(client, home) == []
-        notification_send(user=cast.owner, title="Site visit confirmed")
-        assert "Site visit confirmed" in client.get(home).content.decode()
-        caches["default"].clear()
-    cache.clear()
+    client.force_login(cast.owner)
+    home = reverse("home")
+    assert _page_queries(client, home)
+    assert _page_queries(client, home) == []
+    notification_send(user=cast.owner, title="Site visit confirmed")
+    assert "Site visit confirmed" in client.get(home).content.decode()
 
 
 def test_a_pickled_user_carries_no_password_hash_and_keeps_it_on_save(cast: Cast) -> None:
