@@ -48,7 +48,7 @@ def redis_cache() -> Iterator[None]:
             pytest.fail("CI=true but REDIS_URL is not set: the shared cache runs on Redis.")
         pytest.skip("REDIS_URL not set: the Redis cache is tested against Redis.")
     backend = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "kam.redis_cache.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": "kam-test",
     }
