@@ -96,6 +96,16 @@ def account_filter_for_user(*, user: User, field: str = "account", write: bool =
 # a list of ids (an index lookup each); a larger one stays a subquery.
 VISIBLE_IDS_INLINE_MAX = 2000
 
+# What a list of accounts on the home or a panel shows of each (name, tier, status,
+# industry): read ``.only()`` these, a row of every column costs the page compiling and
+# loading some thirty fields per account for four.
+ACCOUNT_ROW_FIELDS = ("legal_name_en", "legal_name_zh", "tier", "status", "industry")
+
+
+def account_row_fields(prefix: str = "") -> tuple[str, ...]:
+    """``ACCOUNT_ROW_FIELDS`` through a relation: ``account_row_fields("account__")``."""
+    return tuple(prefix + name for name in ACCOUNT_ROW_FIELDS)
+
 
 def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | QuerySet[Any]:
     """The ids of ``_visible_ids``, read once until access changes (kam.access_cache: kept

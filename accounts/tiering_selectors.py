@@ -29,6 +29,7 @@ from .selectors import (
     account_filter_for_user,
     account_is_writable,
     account_list_for_user,
+    account_row_fields,
     tier_policies,
     tier_policy,
 )
@@ -306,7 +307,11 @@ def home_tiering(*, user: User) -> HomeTiering:
     """The RM home's tiering section: plan actions due, decisions waiting, missing plans."""
     today = timezone.localdate()
     # One row more than shown says whether there are more, without a second query.
-    actions = list(plan_actions_due_for_user(user=user, today=today)[: HOME_ACTIONS + 1])
+    actions = list(
+        plan_actions_due_for_user(user=user, today=today).only(
+            "title", "due_date", "plan", "plan__account", *account_row_fields("plan__account__")
+        )[: HOME_ACTIONS + 1]
+    )
     more = len(actions) > HOME_ACTIONS
     actions = actions[:HOME_ACTIONS]
     plan_tiers = [tier for tier, policy in tier_policies().items() if policy.requires_account_plan]

@@ -58,7 +58,11 @@ def _home_data(user: User) -> dict[str, Any]:
     """Everything the RM home shows, gathered from the apps that own it."""
     visible = selectors.account_list_for_user(user=user)
     # Most at risk first, then the longest without a meaningful contact.
-    mine = with_risk_level(visible.filter(owner=user)).select_related("contact_stats")
+    mine = (
+        with_risk_level(visible.filter(owner=user))
+        .select_related("contact_stats")
+        .only(*selectors.ACCOUNT_ROW_FIELDS, "contact_stats__last_meaningful_at")
+    )
     mine = mine.order_by(
         "-risk_level", F("contact_stats__last_meaningful_at").asc(nulls_first=True), "pk"
     )[:HOME_ACCOUNTS]

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Project
 from accounts.selectors import (
+    ACCOUNT_ROW_FIELDS,
     account_filter_for_user,
     account_is_writable,
 )
@@ -160,7 +161,7 @@ def alerts_for_home(*, user: User, limit: int = 8) -> HomeAlerts:
     # hashed the whole account table to sort a few hundred alerts.
     alerts = list(
         active.select_related("rule")
-        .prefetch_related("account")
+        .prefetch_related(Prefetch("account", Account.objects.only(*ACCOUNT_ROW_FIELDS)))
         .order_by("-severity", "ack_deadline", "pk")[:limit]
     )
     by_level = [

@@ -17,7 +17,13 @@ from django.utils import timezone, translation
 
 from accounts.choices import AccountStatus, Seniority
 from accounts.models import Account, AccountMembership, Contact
-from accounts.selectors import account_filter_for_user, account_list_for_user, tier_policies
+from accounts.selectors import (
+    ACCOUNT_ROW_FIELDS,
+    account_filter_for_user,
+    account_list_for_user,
+    account_row_fields,
+    tier_policies,
+)
 from kam.models import Notification, User, person_name
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
@@ -378,11 +384,32 @@ def home_relationship(*, user: User) -> dict[str, Any]:
     """The RM home's relationship sections: overdue cadence, follow-ups due, unread
     notifications. A fixed handful of queries, however large the book."""
     horizon = today() + dt.timedelta(days=7)
-    overdue = list(accounts_cadence_overdue(user=user)[: HOME_ROWS + 1])
-    follow_ups = list(
-        follow_ups_open_for_user(user=user).filter(due_date__lte=horizon)[: HOME_ROWS + 1]
+    # Each list reads only what its rows show (ACCOUNT_ROW_FIELDS): whole accounts with
+    # their interactions and reviews cost the home most of its time to compile and load.
+    overdue = list(
+        accounts_cadence_overdue(user=user).only(
+            *ACCOUNT_ROW_FIELDS, "contact_stats__last_meaningful_at"
+        )[: HOME_ROWS + 1]
     )
-    reviews = list(reviews_upcoming_for_user(user=user)[: HOME_ROWS + 1])
+    follow_ups = list(
+        follow_ups_open_for_user(user=user)
+        .filter(due_date__lte=horizon)
+        .select_related(None)
+        .select_related("account")
+        .only(
+            "account_id",
+            "interaction_id",
+            "review_id",
+            "description",
+            "due_date",
+            *account_row_fields("account__"),
+        )[: HOME_ROWS + 1]
+    )
+    reviews = list(
+        reviews_upcoming_for_user(user=user).only(
+            "account_id", "year", "quarter", "scheduled_at", *account_row_fields("account__")
+        )[: HOME_ROWS + 1]
+    )
     notifications = list(
         Notification.objects.filter(user=user, read_at__isnull=True).order_by("-created_at", "-pk")[
             : HOME_ROWS + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accounts.models import Account
+from accounts.selectors import ACCOUNT_ROW_FIELDS
 from interactions.quarters import Quarter, today
 from interactions.selectors.reviews import review_missing_for_user
 from kam.models import User
@@ -27,7 +28,10 @@ def home_reviews_missing(*, user: User, limit: int = HOME_ROWS) -> MissingReview
     quarter = Quarter.current()
     # Their own accounts: no owner or team to join (nor to keep with the page: kam.data_cache).
     missing = (
-        review_missing_for_user(user=user, quarter=quarter).filter(owner=user).select_related(None)
+        review_missing_for_user(user=user, quarter=quarter)
+        .filter(owner=user)
+        .select_related(None)
+        .only(*ACCOUNT_ROW_FIELDS)
     )
     accounts = list(missing[: limit + 1])
     return MissingReviews(
