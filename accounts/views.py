@@ -277,9 +277,11 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         user=user, pk=pk, related=(*TIERING_RELATED, "contact_stats")
     )
     # The account itself is always read live (the one door); what the page shows of its
-    # contacts, projects and team is kept until anything is written (kam.data_cache), and so
-    # is each panel's (their template tags).
-    page = kept_data(user.pk, f"account-page:{account.pk}", lambda: _account_page(account))
+    # contacts, projects and team is kept until the account is written to (kam.data_cache),
+    # and so is each panel's (their template tags).
+    page = kept_data(
+        user.pk, f"account-page:{account.pk}", lambda: _account_page(account), account=account.pk
+    )
     return render(
         request,
         "accounts/account_detail.html",
@@ -317,8 +319,8 @@ def _contact_row(contact: Contact) -> dict[str, Any]:
         "attitude": contact.attitude,
         "attitude_label": contact.get_attitude_display(),
         "channels": contact.channel_preference_labels,
-        "masked_phone": contact.masked_phone,
-        "masked_email": contact.masked_email,
+        # Each personal value masked, with the field the team may reveal it by.
+        "pii": [("phone", contact.masked_phone), ("email", contact.masked_email)],
     }
 
 

@@ -44,26 +44,34 @@ def _fresh_generation() -> int:
     return time.time_ns()
 
 
-DATA_GENERATION_KEY = "kam:data:generation"  # kam.data_cache
+# kam.data_cache: every write moves the first; writes that name no account the second.
+DATA_GENERATION_KEY = "kam:data:generation"
+UNSCOPED_GENERATION_KEY = "kam:data:unscoped"
+
+
+def _read_generations(keys: tuple[str, ...]) -> dict[str, int]:
+    """The generations under ``keys`` in one round trip; a missing one is started afresh."""
+    try:
+        values = cache.get_many(keys)
+        for key in keys:
+            if values.get(key) is None:
+                cache.add(key, _fresh_generation(), timeout=None)
+                values[key] = cache.get(key)
+        return {key: int(values[key]) for key in keys}
+    except Exception:  # the cache is down: nothing kept is reachable, all is computed
+        logger.exception("The shared cache is unavailable; computing without it.")
+        return {key: _fresh_generation() for key in keys}
 
 
 def _generations() -> dict[str, int]:
-    """Both generations, read in one round trip once per request."""
+    """The portal's generations, read in one round trip once per request."""
+    keys = (GENERATION_KEY, DATA_GENERATION_KEY, UNSCOPED_GENERATION_KEY)
+    return remember(("kam-generations",), lambda: _read_generations(keys))
 
-    def read() -> dict[str, int]:
-        keys = (GENERATION_KEY, DATA_GENERATION_KEY)
-        try:
-            values = cache.get_many(keys)
-            for key in keys:
-                if values.get(key) is None:
-                    cache.add(key, _fresh_generation(), timeout=None)
-                    values[key] = cache.get(key)
-            return {key: int(values[key]) for key in keys}
-        except Exception:  # the cache is down: nothing kept is reachable, all is computed
-            logger.exception("The shared cache is unavailable; computing without it.")
-            return {key: _fresh_generation() for key in keys}
 
-    return remember(("kam-generations",), read)
+def shared_generation(key: str) -> int:
+    """Another generation (one account's data: kam.data_cache), read once per request."""
+    return remember(("kam-generation", key), lambda: _read_generations((key,))[key])
 
 
 def generation() -> int:
@@ -72,6 +80,10 @@ def generation() -> int:
 
 def data_generation() -> int:
     return _generations()[DATA_GENERATION_KEY]
+
+
+def unscoped_generation() -> int:
+    return _generations()[UNSCOPED_GENERATION_KEY]
 
 
 def bump(key: str) -> None:

@@ -15,27 +15,40 @@ commits at once), and before a read of kept data on a connection that wrote sinc
 request, a task or a test reading its own write before the commit). Entries expire after ``settings.DATA_CACHE_SECONDS``: the bound for a
 change made outside Django (``psql``) and for what changes with the clock alone (a
 follow-up falling due at midnight). ``DATA_CACHE_SECONDS = 0`` computes on every view.
+
+A write can say which account it is about (``writes_to_account``: a form posted to one of
+the account's pages, an action on one of its requests or alerts). Data kept *for one
+account's pages* (``kept_data(..., account=pk)``: the account page, its panels, the
+timeline) then stays kept when another account is written to: those pages read that
+account's rows alone. Such a write still moves the generation of everything else (the
+home, the lists, which span accounts), and a write that names no account moves all.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 
 from .access_cache import (
     DATA_GENERATION_KEY,
     MISSING,
+    UNSCOPED_GENERATION_KEY,
     bump,
     data_generation,
     generation,
+    shared_generation,
     shared_get,
     shared_set,
+    unscoped_generation,
 )
 from .request_scope import forget, remember
 
@@ -59,33 +72,140 @@ IGNORED_TABLES = frozenset(
 )
 
 
-def _bump_data() -> None:
-    bump(DATA_GENERATION_KEY)
+_account_written: ContextVar[int | None] = ContextVar("kam_account_written", default=None)
+
+
+@contextmanager
+def writes_to_account(account_pk: int) -> Iterator[None]:
+    """The writes inside change account ``account_pk``'s data and no other account's: what
+    is kept for other accounts' pages stays kept. Only for writes that cannot touch another
+    account's rows (a change of access moves every generation anyway: kam.access_cache)."""
+    token = _account_written.set(int(account_pk))
+    try:
+        yield
+    finally:
+        _account_written.reset(token)
+
+
+# The routes of an account's own pages (accounts/<pk>/..., risk/accounts/<pk>/...): a form
+# posted there writes that account's data (AccountWritesMiddleware).
+_ACCOUNT_ROUTE = re.compile(r"^(?:risk/)?accounts/<int:pk>/")
+_in_request: ContextVar[bool] = ContextVar("kam_account_writes_request", default=False)
+
+
+def request_writes_to_account(account_pk: int) -> None:
+    """For the rest of this web request, its writes are account ``account_pk``'s (a view
+    acting on one of the account's requests or alerts). Nothing outside a request."""
+    if _in_request.get():
+        _account_written.set(int(account_pk))
+
+
+class AccountWritesMiddleware:
+    """A form posted to one of an account's pages writes that account's data alone
+    (``writes_to_account`` for the rest of the request); other requests name no account."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        in_request = _in_request.set(True)
+        written = _account_written.set(None)
+        try:
+            return self.get_response(request)
+        finally:
+            _account_written.reset(written)
+            _in_request.reset(in_request)
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: dict[str, Any]
+    ) -> None:
+        match = request.resolver_match
+        if request.method in ("GET", "HEAD", "OPTIONS") or match is None:
+            return
+        if _ACCOUNT_ROUTE.match(match.route) and "pk" in kwargs:
+            _account_written.set(int(kwargs["pk"]))
+
+
+def account_generation_key(account_pk: int) -> str:
+    return f"kam:data:account:{account_pk}"
+
+
+class _Pending:
+    """What a connection's open transaction wrote: which accounts, and whether anything
+    no account was named for."""
+
+    __slots__ = ("accounts", "unscoped")
+
+    def __init__(self) -> None:
+        self.accounts: set[int] = set()
+        self.unscoped = False
+
+    def note(self, account_pk: int | None) -> None:
+        if account_pk is None:
+            self.unscoped = True
+        else:
+            self.accounts.add(account_pk)
+
+    def bump(self) -> None:
+        bump(DATA_GENERATION_KEY)  # what spans accounts: every write moves it
+        if self.unscoped:
+            bump(UNSCOPED_GENERATION_KEY)
+        for account_pk in self.accounts:
+            bump(account_generation_key(account_pk))
+
+
+def _pending(connection: BaseDatabaseWrapper, name: str) -> _Pending:
+    """The connection's record ``name``: ``kam_pending_writes`` until the commit,
+    ``kam_unseen_writes`` until the connection's next read of kept data."""
+    pending = getattr(connection, name, None)
+    if pending is None:
+        pending = _Pending()
+        setattr(connection, name, pending)
+    return pending
+
+
+def _commit_bumps(connection: BaseDatabaseWrapper) -> Callable[[], None]:
+    def on_commit() -> None:
+        pending = getattr(connection, "kam_pending_writes", None) or _Pending()
+        connection.kam_pending_writes = None  # type: ignore[attr-defined]
+        if not pending.accounts:
+            pending.unscoped = True  # nothing recorded (a rolled back savepoint): all
+        pending.bump()
+
+    on_commit.kam_data_bump = True  # type: ignore[attr-defined]
+    return on_commit
 
 
 def data_changed(using: str | None = None) -> None:
     """Record a write on the ``using`` connection: what was kept is dropped for every
     process when the transaction commits (once per transaction, however many rows it
     writes), and for this connection's own next read of kept data, which sees the write
-    before the commit."""
+    before the commit. Within ``writes_to_account`` only that account's pages and what
+    spans accounts; otherwise everything."""
     forget()
+    account_pk = _account_written.get()
     connection = transaction.get_connection(using)
-    if not connection.in_atomic_block:
-        _bump_data()  # committed already
+    if not connection.in_atomic_block:  # committed already
+        pending = _Pending()
+        pending.note(account_pk)
+        pending.bump()
         return
-    connection.kam_unseen_writes = True  # type: ignore[attr-defined]
-    if not any(callback is _bump_data for _sids, callback, _robust in connection.run_on_commit):
-        transaction.on_commit(_bump_data, using=using)
+    _pending(connection, "kam_pending_writes").note(account_pk)
+    _pending(connection, "kam_unseen_writes").note(account_pk)
+    callbacks = connection.run_on_commit
+    if not any(getattr(callback, "kam_data_bump", False) for _s, callback, _r in callbacks):
+        transaction.on_commit(_commit_bumps(connection), using=using)
 
 
 def _see_own_writes() -> None:
-    """Before reading kept data: if this connection wrote since, move the generation (a
-    bulk job that never reads kept data never pays for it)."""
+    """Before reading kept data: if this connection wrote since, move the generations its
+    writes will move on commit (a bulk job that never reads kept data never pays for it)."""
     connection = transaction.get_connection()
-    if getattr(connection, "kam_unseen_writes", False):
-        connection.kam_unseen_writes = False  # type: ignore[attr-defined]
+    unseen = getattr(connection, "kam_unseen_writes", None)
+    if unseen is not None:
+        connection.kam_unseen_writes = None  # type: ignore[attr-defined]
         forget()
-        _bump_data()
+        unseen.bump()
 
 
 _WRITE_IN_CTE = re.compile(r"^\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
@@ -111,12 +231,16 @@ def watch_writes(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) ->
         connection.execute_wrappers.append(_watch)
 
 
-def kept_data(user_pk: int, what: str, compute: Callable[[], T]) -> T:
+def kept_data(
+    user_pk: int, what: str, compute: Callable[[], T], *, account: int | None = None
+) -> T:
     """``compute()`` for ``user_pk``, kept until anything is written or who may see what
     changes (the key holds both generations and the language, for labels translated in
-    it), and for the rest of the request. The value must pickle — lists and dataclasses of
-    rows, not querysets — and must hold no personal data in clear (masked values only) nor
-    users' password hashes: it is stored in the shared cache."""
+    it), and for the rest of the request. ``account``: the value is one account's page data,
+    computed from that account's rows alone, kept until that account is written to or a
+    write names no account (``writes_to_account``). The value must pickle — lists and
+    dataclasses of rows, not querysets — and must hold no personal data in clear (masked
+    values only) nor users' password hashes: it is stored in the shared cache."""
     seconds = settings.DATA_CACHE_SECONDS
     if seconds <= 0:
         return compute()
@@ -124,7 +248,11 @@ def kept_data(user_pk: int, what: str, compute: Callable[[], T]) -> T:
 
     def read() -> T:
         language = get_language()
-        key = f"kam:data:{generation()}:{data_generation()}:{user_pk}:{language}:{what}"
+        if account is None:
+            data = f"{data_generation()}"
+        else:
+            data = f"{unscoped_generation()}.{shared_generation(account_generation_key(account))}"
+        key = f"kam:data:{generation()}:{data}:{user_pk}:{language}:{what}"
         value: Any = shared_get(key)
         if value is MISSING:
             value = compute()

@@ -24,7 +24,7 @@ def account_tiering_panel(context: template.Context, account: Account) -> dict[s
     can_edit = context.get("can_edit")
     return {
         "account": account,
-        # Kept until anything is written (kam.data_cache).
+        # Kept until the account is written to (kam.data_cache).
         "tiering": kept_data(
             user.pk,
             f"account-tiering:{account.pk}:{can_edit}",
@@ -34,6 +34,7 @@ def account_tiering_panel(context: template.Context, account: Account) -> dict[s
                 writable=None if can_edit is None else bool(can_edit),
                 score_read=True,  # the account page reads it with the account
             ),
+            account=account.pk,
         ),
         "can_edit": bool(can_edit),
         "request": context["request"],

@@ -46,7 +46,7 @@ def account_relationship_panel(context: template.Context, account: Account) -> d
     user = context["request"].user
     return {
         "account": account,
-        # Kept until anything is written (kam.data_cache).
-        **kept_data(user.pk, f"account-relationship:{account.pk}", compute),
+        # Kept until the account is written to (kam.data_cache).
+        **kept_data(user.pk, f"account-relationship:{account.pk}", compute, account=account.pk),
         "can_edit": context.get("can_edit", False),
     }

@@ -75,8 +75,10 @@ def account_service_panel(context: template.Context, account: Any) -> dict[str, 
             ).prefetch_related("assignee")[:6]
         )
 
-    # Kept until anything is written (kam.data_cache); the clocks run from now.
-    rows = kept_data(context["request"].user.pk, f"account-service:{account.pk}", compute)
+    # Kept until the account is written to (kam.data_cache); the clocks run from now.
+    rows = kept_data(
+        context["request"].user.pk, f"account-service:{account.pk}", compute, account=account.pk
+    )
     return {
         "account": account,
         "requests": rows[:5],

@@ -80,9 +80,9 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
             "on_team": on_team,
         }
 
-    # Kept until anything is written (kam.data_cache): the page of rows, its count, the
+    # Kept until the account is written to (kam.data_cache): the page of rows, its count, the
     # cadence and the contacts not met; the pager is rebuilt from the count.
-    data = kept_data(user.pk, f"timeline:{account.pk}:{asked}", compute)
+    data = kept_data(user.pk, f"timeline:{account.pk}:{asked}", compute, account=account.pk)
     return render(
         request,
         "interactions/timeline.html",

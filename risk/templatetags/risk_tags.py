@@ -47,7 +47,7 @@ def triages_alerts(user: Any) -> bool:
 @register.inclusion_tag("risk/_account_panel.html", takes_context=True)
 def account_risk_panel(context: template.Context, account: Account) -> dict[str, Any]:
     """Risk level and active alerts on the account page (two queries at most, kept until
-    anything is written: kam.data_cache); ``account`` was fetched through the one door."""
+    the account is written to: kam.data_cache); ``account`` was fetched through the one door."""
     user = context["request"].user
     writable = context.get("can_edit")  # the account page knows already
     return {
@@ -58,6 +58,7 @@ def account_risk_panel(context: template.Context, account: Account) -> dict[str,
             lambda: account_risk_summary(
                 user=user, account=account, writable=None if writable is None else bool(writable)
             ),
+            account=account.pk,
         ),
     }
 

@@ -122,7 +122,8 @@ def test_the_generation_moves_when_a_write_commits_and_for_the_writer_before() -
         Account.objects.filter(pk=account.pk).update(notes="one")
         Account.objects.filter(pk=account.pk).update(notes="two")
         assert current() == before  # other processes cannot see the rows yet
-        assert len([c for _s, c, _r in connection.run_on_commit if c.__name__ == "_bump_data"]) == 1
+        bumps = [c for _s, c, _r in connection.run_on_commit if getattr(c, "kam_data_bump", 0)]
+        assert len(bumps) == 1
         kept_data(owner.pk, "probe", lambda: "seen")  # the writer reads: moves first
         during = current()
         assert during != before
@@ -183,3 +184,146 @@ def test_a_pickled_user_carries_no_password_hash_and_keeps_it_on_save(cast: Cast
     cast.owner.refresh_from_db()
     assert cast.owner.first_name == "Renamed"
     assert copy.password == cast.owner.password  # read again when asked for
+
+
+# ---------------------------------------------------------------- writes to one account
+
+
+def _contact_form(name: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "title": "Treasurer",
+        "seniority": "senior",
+        "influence": "influencer",
+        "attitude": "neutral",
+        "channel_preferences": ["meeting"],
+    }
+
+
+@pytest.fixture
+def other_account(cast: Cast) -> Account:
+    return AccountFactory(owner=cast.owner, legal_name_en="Harbour Logistics")
+
+
+def test_a_form_posted_to_another_account_leaves_this_accounts_pages_kept(
+    client: Client, cast: Cast, other_account: Account
+) -> None:
+    """The account page and the timeline read their account's rows alone: a contact added
+    on another account's page leaves them kept, and shows at once on that account's page
+    and on the home, which spans accounts."""
+    client.force_login(cast.owner)
+    here = [
+        reverse("accounts:detail", args=[cast.account.pk]),
+        reverse("interactions:timeline", args=[cast.account.pk]),
+    ]
+    there = reverse("accounts:detail", args=[other_account.pk])
+    home = reverse("home")
+    for url in (*here, there, home):
+        assert _page_queries(client, url)
+    response = client.post(
+        reverse("accounts:contact_create", args=[other_account.pk]), _contact_form("Zhou Min")
+    )
+    assert response.status_code == 302
+    for url in here:
+        assert _page_queries(client, url) == [], url
+    assert "Zhou Min" in client.get(there).content.decode()
+    assert _page_queries(client, home)
+
+
+def test_a_form_posted_to_this_account_is_on_its_page_at_once(
+    client: Client, cast: Cast, other_account: Account
+) -> None:
+    client.force_login(cast.owner)
+    url = reverse("accounts:detail", args=[cast.account.pk])
+    there = reverse("accounts:detail", args=[other_account.pk])
+    assert _page_queries(client, url) and _page_queries(client, there)
+    client.post(
+        reverse("accounts:contact_create", args=[cast.account.pk]), _contact_form("Qian Yu")
+    )
+    assert "Qian Yu" in client.get(url).content.decode()
+    assert _page_queries(client, there) == []
+
+
+def test_an_action_on_another_accounts_alert_leaves_this_accounts_page_kept(
+    client: Client, cast: Cast, other_account: Account
+) -> None:
+    from risk.choices import Severity
+    from risk.services import alert_raise_manual
+
+    alert = alert_raise_manual(
+        account=other_account,
+        user=cast.owner,
+        title="Sponsor exploring refinancing",
+        description="Heard from the CFO.",
+        severity=Severity.MEDIUM,
+    )
+    client.force_login(cast.owner)
+    url = reverse("accounts:detail", args=[cast.account.pk])
+    there = reverse("accounts:detail", args=[other_account.pk])
+    assert _page_queries(client, url) and _page_queries(client, there)
+    response = client.post(reverse("risk:alert_acknowledge", args=[alert.pk]))
+    assert response.status_code == 302
+    assert _page_queries(client, url) == []
+    assert _page_queries(client, there)
+
+
+def test_a_write_that_names_no_account_drops_every_accounts_page(
+    client: Client, cast: Cast, other_account: Account
+) -> None:
+    """A queryset update outside any account's request, a job's write, a change in the
+    admin: no account named, nothing kept survives it."""
+    client.force_login(cast.owner)
+    url = reverse("accounts:detail", args=[cast.account.pk])
+    client.post(
+        reverse("accounts:contact_create", args=[other_account.pk]), _contact_form("Zhou Min")
+    )
+    assert _page_queries(client, url)
+    assert _page_queries(client, url) == []
+    Account.objects.filter(pk=other_account.pk).update(notes="Moved to watch list")
+    assert _page_queries(client, url)
+
+
+def test_a_request_names_its_account_for_its_own_writes_only(cast: Cast) -> None:
+    """The account a request named is forgotten when it ends: a write after it, outside
+    any request, names none."""
+    from kam import data_cache
+
+    client = Client()
+    client.force_login(cast.owner)
+    client.post(reverse("accounts:contact_create", args=[cast.account.pk]), _contact_form("Li"))
+    assert data_cache._account_written.get() is None
+    with data_cache.writes_to_account(cast.account.pk):
+        assert data_cache._account_written.get() == cast.account.pk
+        data_cache.request_writes_to_account(999)  # outside a request: no effect
+        assert data_cache._account_written.get() == cast.account.pk
+    assert data_cache._account_written.get() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_write_to_one_account_moves_its_generation_and_the_shared_one() -> None:
+    from kam.data_cache import account_generation_key, writes_to_account
+    from tests.factories import UserFactory
+
+    owner = UserFactory(username="rm.scope")
+    one, two = AccountFactory(owner=owner), AccountFactory(owner=owner)
+
+    def current() -> tuple[int, int, int, int]:
+        with request_scope():
+            return (
+                access_cache.data_generation(),
+                access_cache.unscoped_generation(),
+                access_cache.shared_generation(account_generation_key(one.pk)),
+                access_cache.shared_generation(account_generation_key(two.pk)),
+            )
+
+    before = current()
+    with writes_to_account(one.pk), transaction.atomic():
+        Account.objects.filter(pk=one.pk).update(notes="one")
+        Account.objects.filter(pk=one.pk).update(notes="two")
+        assert current() == before
+    after = current()
+    assert after[0] != before[0] and after[2] != before[2]  # the shared one and one's
+    assert after[1] == before[1] and after[3] == before[3]  # not the unscoped, not two's
+    Account.objects.filter(pk=two.pk).update(notes="three")  # no account named
+    last = current()
+    assert last[1] != after[1] and last[2] == after[2]
