@@ -80,9 +80,15 @@ def _home_data(user: User) -> dict[str, Any]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    # Kept until anything is written (kam.data_cache): a dozen queries across the apps on
-    # the page every user opens first and returns to all day.
-    data = kept_data(user.pk, "rm-home", lambda: _home_data(user))
+    # Kept until an account of the user's book or their own notifications are written to
+    # (kam.data_cache): a dozen queries across the apps on the page every user opens first
+    # and returns to all day.
+    data = kept_data(
+        user.pk,
+        "rm-home",
+        lambda: _home_data(user),
+        book=selectors.visible_ids_in_hand(user=user),
+    )
     data["service"].now = timezone.now()  # the clocks run from now, not from when kept
     return render(request, "accounts/home.html", data)
 
@@ -185,10 +191,13 @@ def account_list(request: HttpRequest) -> HttpResponse:
             "filter_errors": invalid,
         }
 
-    # The page of rows and its count are kept until anything is written (kam.data_cache),
-    # per user, language and query string; the pager is rebuilt from the count.
+    # The page of rows and its count are kept until an account of the user's book is
+    # written to (kam.data_cache), per user, language and query string; the pager is
+    # rebuilt from the count.
     asked = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()
-    data = kept_data(user.pk, f"account-list:{asked}", compute)
+    data = kept_data(
+        user.pk, f"account-list:{asked}", compute, book=selectors.visible_ids_in_hand(user=user)
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(

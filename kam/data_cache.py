@@ -17,22 +17,32 @@ change made outside Django (``psql``) and for what changes with the clock alone 
 follow-up falling due at midnight). ``DATA_CACHE_SECONDS = 0`` computes on every view.
 
 A write can say which account it is about (``writes_to_account``: a form posted to one of
-the account's pages, an action on one of its requests or alerts). Data kept *for one
-account's pages* (``kept_data(..., account=pk)``: the account page, its panels, the
-timeline) then stays kept when another account is written to: those pages read that
-account's rows alone. Such a write still moves the generation of everything else (the
-home, the lists, which span accounts), and a write that names no account moves all.
+the account's pages, an action on one of its requests or alerts), and then moves that
+account's generation instead of everyone's:
+
+- data kept for one account's pages (``kept_data(..., account=pk)``: the account page, its
+  panels, the timeline) is kept until that account is written to;
+- data kept for a user's book (``kept_data(..., book=ids)``: the RM home, the account list)
+  until one of the accounts in it is written to, or a notification of theirs;
+- everything else, and everything of those who read every account, until any write.
+
+A write that names no account (a job, the admin, a page that is not one account's) moves
+every generation.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
@@ -51,6 +61,8 @@ from .access_cache import (
     unscoped_generation,
 )
 from .request_scope import forget, remember
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -130,14 +142,20 @@ def account_generation_key(account_pk: int) -> str:
     return f"kam:data:account:{account_pk}"
 
 
+def user_generation_key(user_pk: int) -> str:
+    """Moved by a write of the user's own data outside any account (a notification)."""
+    return f"kam:data:user:{user_pk}"
+
+
 class _Pending:
     """What a connection's open transaction wrote: which accounts, and whether anything
     no account was named for."""
 
-    __slots__ = ("accounts", "unscoped")
+    __slots__ = ("accounts", "unscoped", "users")
 
     def __init__(self) -> None:
         self.accounts: set[int] = set()
+        self.users: set[int] = set()
         self.unscoped = False
 
     def note(self, account_pk: int | None) -> None:
@@ -152,6 +170,8 @@ class _Pending:
             bump(UNSCOPED_GENERATION_KEY)
         for account_pk in self.accounts:
             bump(account_generation_key(account_pk))
+        for user_pk in self.users:
+            bump(user_generation_key(user_pk))
 
 
 def _pending(connection: BaseDatabaseWrapper, name: str) -> _Pending:
@@ -168,7 +188,7 @@ def _commit_bumps(connection: BaseDatabaseWrapper) -> Callable[[], None]:
     def on_commit() -> None:
         pending = getattr(connection, "kam_pending_writes", None) or _Pending()
         connection.kam_pending_writes = None  # type: ignore[attr-defined]
-        if not pending.accounts:
+        if not pending.accounts and not pending.users:
             pending.unscoped = True  # nothing recorded (a rolled back savepoint): all
         pending.bump()
 
@@ -197,6 +217,23 @@ def data_changed(using: str | None = None) -> None:
         transaction.on_commit(_commit_bumps(connection), using=using)
 
 
+def user_data_changed(user_pk: int, using: str | None = None) -> None:
+    """A write of ``user_pk``'s own data that their home shows (a notification): their book's
+    kept data is dropped with the write's (``post_save`` and ``post_delete`` receiver)."""
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        pending = _Pending()
+        pending.users.add(user_pk)
+        pending.bump()
+        return
+    _pending(connection, "kam_pending_writes").users.add(user_pk)
+    _pending(connection, "kam_unseen_writes").users.add(user_pk)
+
+
+def notification_written(sender: Any, instance: Any, using: str, **kwargs: Any) -> None:
+    user_data_changed(instance.user_id, using)
+
+
 def _see_own_writes() -> None:
     """Before reading kept data: if this connection wrote since, move the generations its
     writes will move on commit (a bulk job that never reads kept data never pays for it)."""
@@ -211,9 +248,16 @@ def _see_own_writes() -> None:
 _WRITE_IN_CTE = re.compile(r"^\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
 
 
+# A login records its time on the user (django.contrib.auth's update_last_login), which no
+# kept page shows: every login would otherwise drop everything kept.
+_LAST_LOGIN_ONLY = re.compile(r'^\s*UPDATE\s+"kam_user"\s+SET\s+"last_login"\s*=\s*%s\s+WHERE\b')
+
+
 def is_data_write(sql: str) -> bool:
     match = _WRITE.match(sql)
     if match is not None:
+        if _LAST_LOGIN_ONLY.match(sql):
+            return False
         return match.group(1).lower() not in IGNORED_TABLES
     return _WRITE_IN_CTE.match(sql) is not None  # a write in a WITH query: whatever its table
 
@@ -231,16 +275,42 @@ def watch_writes(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) ->
         connection.execute_wrappers.append(_watch)
 
 
+def _book_generation(user_pk: int, book: Collection[int]) -> str:
+    """The generations of every account in ``book`` and of the user's own data, as one
+    digest (one round trip). An account never written to since the cache began has none."""
+    keys = [account_generation_key(pk) for pk in sorted(book)]
+    keys.append(user_generation_key(user_pk))
+    try:
+        values = cache.get_many(keys)
+    except Exception:  # the cache is down: nothing kept is reachable, all is computed
+        logger.exception("The shared cache is unavailable; computing without it.")
+        return f"down-{time.time_ns()}"
+    seen = ",".join(str(values.get(key, 0)) for key in keys)
+    return hashlib.blake2b(seen.encode(), digest_size=12).hexdigest()
+
+
 def kept_data(
-    user_pk: int, what: str, compute: Callable[[], T], *, account: int | None = None
+    user_pk: int,
+    what: str,
+    compute: Callable[[], T],
+    *,
+    account: int | None = None,
+    book: Collection[int] | None = None,
 ) -> T:
-    """``compute()`` for ``user_pk``, kept until anything is written or who may see what
-    changes (the key holds both generations and the language, for labels translated in
-    it), and for the rest of the request. ``account``: the value is one account's page data,
-    computed from that account's rows alone, kept until that account is written to or a
-    write names no account (``writes_to_account``). The value must pickle — lists and
-    dataclasses of rows, not querysets — and must hold no personal data in clear (masked
-    values only) nor users' password hashes: it is stored in the shared cache."""
+    """``compute()`` for ``user_pk``, kept until what it was computed from is written or who
+    may see what changes (the key holds the generations and the language, for labels
+    translated in it), and for the rest of the request:
+
+    - ``account``: one account's page data, computed from that account's rows alone, kept
+      until that account is written to or a write names no account;
+    - ``book``: the ids of the accounts the user reaches (``visible_ids_in_hand``), for data
+      computed from those accounts' rows and the user's own: kept until one of them is
+      written to, a notification of the user's, or a write that names no account;
+    - neither: kept until anything is written.
+
+    The value must pickle — lists and dataclasses of rows, not querysets — and must hold no
+    personal data in clear (masked values only) nor users' password hashes: it is stored in
+    the shared cache."""
     seconds = settings.DATA_CACHE_SECONDS
     if seconds <= 0:
         return compute()
@@ -248,10 +318,13 @@ def kept_data(
 
     def read() -> T:
         language = get_language()
-        if account is None:
-            data = f"{data_generation()}"
+        if account is not None:
+            account_generation = shared_generation(account_generation_key(account))
+            data = f"a{unscoped_generation()}.{account_generation}"
+        elif book is not None:
+            data = f"b{unscoped_generation()}.{_book_generation(user_pk, book)}"
         else:
-            data = f"{unscoped_generation()}.{shared_generation(account_generation_key(account))}"
+            data = f"g{data_generation()}"
         key = f"kam:data:{generation()}:{data}:{user_pk}:{language}:{what}"
         value: Any = shared_get(key)
         if value is MISSING:

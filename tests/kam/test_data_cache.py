@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts.models import Account
 from kam import access_cache
-from kam.data_cache import is_data_write, kept_data
+from kam.data_cache import is_data_write, kept_data, writes_to_account
 from kam.models import Notification
 from kam.request_scope import request_scope
 from kam.services import notification_send
@@ -57,6 +57,8 @@ def test_what_counts_as_a_write() -> None:
     assert not is_data_write('UPDATE "django_session" SET "session_data" = \'x\'')
     assert not is_data_write('INSERT INTO "auditlog_logentry" ("action") VALUES (0)')
     assert not is_data_write('INSERT INTO "kam_heartbeat" ("name") VALUES (\'beat\')')
+    assert not is_data_write('UPDATE "kam_user" SET "last_login" = %s WHERE "kam_user"."id" = %s')
+    assert is_data_write('UPDATE "kam_user" SET "last_login" = %s, "first_name" = %s WHERE 1')
 
 
 @pytest.mark.parametrize(
@@ -327,3 +329,61 @@ def test_a_committed_write_to_one_account_moves_its_generation_and_the_shared_on
     Account.objects.filter(pk=two.pk).update(notes="three")  # no account named
     last = current()
     assert last[1] != after[1] and last[2] == after[2]
+
+
+# ---------------------------------------------------------------- a user's book
+
+
+def test_a_write_outside_a_users_book_leaves_their_home_and_list_kept(
+    client: Client, cast: Cast
+) -> None:
+    """The home and the account list read the accounts of the user's book: a colleague's
+    write to an account outside it leaves them kept, a write to one inside drops them."""
+    theirs = AccountFactory(owner=cast.outsider, legal_name_en="Delta Ports")
+    client.force_login(cast.owner)
+    pages = [reverse("home"), reverse("accounts:list")]
+    for url in pages:
+        assert _page_queries(client, url)
+    colleague = Client()
+    colleague.force_login(cast.outsider)
+    response = colleague.post(
+        reverse("accounts:contact_create", args=[theirs.pk]), _contact_form("Sun Li")
+    )
+    assert response.status_code == 302
+    for url in pages:
+        assert _page_queries(client, url) == [], url
+    response = colleague.post(
+        reverse("accounts:contact_create", args=[cast.account.pk]), _contact_form("Sun Li")
+    )
+    assert response.status_code == 404  # not the colleague's: nothing written
+    for url in pages:
+        assert _page_queries(client, url) == [], url
+    Account.objects.filter(pk=cast.account.pk).update(notes="Watch list")  # names none
+    for url in pages:
+        assert _page_queries(client, url)
+    with writes_to_account(cast.account.pk):
+        Account.objects.filter(pk=cast.account.pk).update(legal_name_en="Sunrise Energy")
+    assert "Sunrise Energy" in client.get(reverse("accounts:list")).content.decode()
+
+
+def test_a_users_notification_is_on_their_home_at_once_whichever_account_it_came_with(
+    client: Client, cast: Cast
+) -> None:
+    theirs = AccountFactory(owner=cast.outsider)
+    client.force_login(cast.owner)
+    home = reverse("home")
+    assert _page_queries(client, home)
+    with writes_to_account(theirs.pk):
+        notification_send(user=cast.owner, title="Handover from Zhang")
+    assert "Handover from Zhang" in client.get(home).content.decode()
+
+
+def test_who_reads_every_account_sees_any_write_at_once(client: Client, cast: Cast) -> None:
+    theirs = AccountFactory(owner=cast.outsider, legal_name_en="Delta Ports")
+    client.force_login(cast.executive)
+    url = reverse("accounts:list")
+    assert _page_queries(client, url)
+    assert _page_queries(client, url) == []
+    with writes_to_account(theirs.pk):
+        Account.objects.filter(pk=theirs.pk).update(legal_name_en="Delta Harbour Ports")
+    assert "Delta Harbour Ports" in client.get(url).content.decode()
