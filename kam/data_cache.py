@@ -68,7 +68,8 @@ T = TypeVar("T")
 
 # The target table of a write statement, as Django and our raw SQL write them.
 _WRITE = re.compile(
-    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|COPY)\s+"?([\w.]*)',
+    r"^\s*(?:(?:INSERT|REPLACE)(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|COPY)"
+    r'\s+"?([\w.]*)',
     re.IGNORECASE,
 )
 IGNORED_TABLES = frozenset(
@@ -188,6 +189,7 @@ def _commit_bumps(connection: BaseDatabaseWrapper) -> Callable[[], None]:
     def on_commit() -> None:
         pending = getattr(connection, "kam_pending_writes", None) or _Pending()
         connection.kam_pending_writes = None  # type: ignore[attr-defined]
+        connection.kam_unseen_writes = None  # type: ignore[attr-defined]  # bumped now
         if not pending.accounts and not pending.users:
             pending.unscoped = True  # nothing recorded (a rolled back savepoint): all
         pending.bump()
@@ -282,6 +284,13 @@ def _book_generation(user_pk: int, book: Collection[int]) -> str:
     keys.append(user_generation_key(user_pk))
     try:
         values = cache.get_many(keys)
+        # A generation the cache has not (never written, or lost) starts afresh, as in
+        # kam.access_cache: read as 0 instead, a lost one would lead back to entries
+        # kept before the writes that moved it.
+        for key in keys:
+            if values.get(key) is None:
+                cache.add(key, time.time_ns(), timeout=None)
+                values[key] = cache.get(key)
     except Exception:  # the cache is down: nothing kept is reachable, all is computed
         logger.exception("The shared cache is unavailable; computing without it.")
         return f"down-{time.time_ns()}"

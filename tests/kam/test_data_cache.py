@@ -57,6 +57,7 @@ def test_what_counts_as_a_write() -> None:
     assert not is_data_write('UPDATE "django_session" SET "session_data" = \'x\'')
     assert not is_data_write('INSERT INTO "auditlog_logentry" ("action") VALUES (0)')
     assert not is_data_write('INSERT INTO "kam_heartbeat" ("name") VALUES (\'beat\')')
+    assert is_data_write('INSERT OR IGNORE INTO "kam_notification" ("key") VALUES (%s)')
     assert not is_data_write('UPDATE "kam_user" SET "last_login" = %s WHERE "kam_user"."id" = %s')
     assert is_data_write('UPDATE "kam_user" SET "last_login" = %s, "first_name" = %s WHERE 1')
 
@@ -387,3 +388,40 @@ def test_who_reads_every_account_sees_any_write_at_once(client: Client, cast: Ca
     with writes_to_account(theirs.pk):
         Account.objects.filter(pk=theirs.pk).update(legal_name_en="Delta Harbour Ports")
     assert "Delta Harbour Ports" in client.get(url).content.decode()
+
+
+def test_a_lost_generation_never_leads_back_to_what_was_kept_before_a_write(
+    client: Client, cast: Cast
+) -> None:
+    """A generation the cache loses (evicted, culled, expired) starts afresh: the home is
+    computed again, never served as kept before the write that had moved it."""
+    from kam.data_cache import account_generation_key
+
+    client.force_login(cast.owner)
+    home = reverse("home")
+    assert "Sunrise Energy" not in client.get(home).content.decode()
+    with writes_to_account(cast.account.pk):
+        Account.objects.filter(pk=cast.account.pk).update(legal_name_en="Sunrise Energy")
+    assert "Sunrise Energy" in client.get(home).content.decode()
+    cache.delete(account_generation_key(cast.account.pk))
+    assert "Sunrise Energy" in client.get(home).content.decode()
+
+
+def test_a_notification_read_or_sent_in_bulk_moves_its_users_home(
+    client: Client, cast: Cast
+) -> None:
+    from kam.services import NotificationDraft, notification_mark_read, notification_send_many
+
+    theirs = AccountFactory(owner=cast.outsider)
+    client.force_login(cast.owner)
+    home = reverse("home")
+    assert _page_queries(client, home)
+    with writes_to_account(theirs.pk):
+        notification_send_many(
+            drafts=[NotificationDraft(user=cast.owner, key="handover", title="Handover notes")]
+        )
+    assert "Handover notes" in client.get(home).content.decode()
+    notice = Notification.objects.get(user=cast.owner, key="handover")
+    with writes_to_account(theirs.pk):
+        notification_mark_read(user=cast.owner, notification_id=notice.pk)
+    assert "Handover notes" not in client.get(home).content.decode()
