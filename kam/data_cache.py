@@ -46,6 +46,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from .access_cache import (
@@ -311,7 +312,8 @@ def kept_data(
     translated in it), and for the rest of the request:
 
     - ``account``: one account's page data, computed from that account's rows alone, kept
-      until that account is written to or a write names no account;
+      until that account is written to or a write names no account, for the day and at
+      most ``ACCOUNT_DATA_CACHE_SECONDS`` (it holds nothing that changes with the minute);
     - ``book``: the ids of the accounts the user reaches (``visible_ids_in_hand``), for data
       computed from those accounts' rows and the user's own: kept until one of them is
       written to, a notification of the user's, or a write that names no account;
@@ -329,7 +331,10 @@ def kept_data(
         language = get_language()
         if account is not None:
             account_generation = shared_generation(account_generation_key(account))
-            data = f"a{unscoped_generation()}.{account_generation}"
+            # What an account's pages show changes with the date alone (a contact falling
+            # due), never with the minute: kept for the day, ACCOUNT_DATA_CACHE_SECONDS long.
+            day = timezone.localdate(timezone=timezone.get_default_timezone()).isoformat()
+            data = f"a{unscoped_generation()}.{account_generation}.{day}"
         elif book is not None:
             data = f"b{unscoped_generation()}.{_book_generation(user_pk, book)}"
         else:
@@ -338,7 +343,8 @@ def kept_data(
         value: Any = shared_get(key)
         if value is MISSING:
             value = compute()
-            shared_set(key, value, seconds)
+            kept_for = settings.ACCOUNT_DATA_CACHE_SECONDS if account is not None else seconds
+            shared_set(key, value, kept_for)
         return value  # type: ignore[no-any-return]
 
     return remember(("kam-data", user_pk, what), read)

@@ -28,7 +28,7 @@ from kam.models import Notification, User, person_name
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
 from ..models.interactions import meeting_platform
-from ..quarters import today
+from ..quarters import portal_tz, today
 from .reviews import can_see_coverage, reviews_upcoming_for_user
 
 SENIOR_LEVELS = (Seniority.BOARD, Seniority.C_LEVEL, Seniority.SENIOR)
@@ -349,8 +349,10 @@ def accounts_cadence_overdue(*, user: User, owned_only: bool = True) -> QuerySet
 
 def senior_contacts_not_met(*, account: Account, days: int = COVERAGE_DAYS) -> list[Contact]:
     """Senior contacts (board, C-level, senior) with no meaningful interaction in ``days``;
-    each carries ``last_met`` (None when never met). Multi-threading: who are we missing?"""
-    since = timezone.now() - dt.timedelta(days=days)
+    each carries ``last_met`` (None when never met). Multi-threading: who are we missing?
+    Counted in whole days (since the start of the day ``days`` ago): the timeline keeps it
+    for the day (kam.data_cache)."""
+    since = dt.datetime.combine(today() - dt.timedelta(days=days), dt.time.min, portal_tz())
     contacts = (
         Contact.objects.filter(account=account, seniority__in=SENIOR_LEVELS)
         .defer("phone", "email")  # never shown here: no decryption

@@ -231,6 +231,10 @@ ACCESS_CACHE_SECONDS = env.int("ACCESS_CACHE_SECONDS", default=300)
 # write through Django drops it at once; this bounds what changes with the clock alone (a
 # follow-up falling due) or outside Django. 0 computes on every view.
 DATA_CACHE_SECONDS = env.int("DATA_CACHE_SECONDS", default=60)
+# Seconds an account's page and timeline data are kept (within the day): they hold nothing
+# that changes with the minute (SLA clocks and overdue marks are worked out when drawn), so
+# only a change made outside Django waits for this.
+ACCOUNT_DATA_CACHE_SECONDS = env.int("ACCOUNT_DATA_CACHE_SECONDS", default=900)
 # How long a computed executive dashboard is kept for readers of the same reach and filters
 # (kam.dashboard); 0 computes every view. The lists behind its figures are always live.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)

@@ -425,3 +425,23 @@ def test_a_notification_read_or_sent_in_bulk_moves_its_users_home(
     with writes_to_account(theirs.pk):
         notification_mark_read(user=cast.owner, notification_id=notice.pk)
     assert "Handover notes" not in client.get(home).content.decode()
+
+
+def test_an_accounts_pages_are_kept_for_the_day_only(client: Client, cast: Cast) -> None:
+    """An account's page data changes with the date (a contact falls due), so what was kept
+    late one evening, Shanghai time, is computed again after midnight."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    url = reverse("accounts:detail", args=[cast.account.pk])
+    with time_machine.travel(dt.datetime(2026, 11, 30, 23, 58, tzinfo=shanghai), tick=False):
+        client.force_login(cast.owner)
+        assert _page_queries(client, url)
+        assert _page_queries(client, url) == []
+    with time_machine.travel(dt.datetime(2026, 12, 1, 0, 2, tzinfo=shanghai), tick=False):
+        client.force_login(cast.owner)  # a session does not last across the night
+        assert _page_queries(client, url)
+        assert _page_queries(client, url) == []
