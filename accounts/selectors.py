@@ -121,6 +121,16 @@ def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | Que
     return _visible_ids(user, codenames) if ids is None else ids
 
 
+def owned_account_ids(*, user: User) -> list[int]:
+    """The ids of the accounts ``user`` owns, kept like their book (kam.access_cache: an
+    account's new owner moves the access generation)."""
+    return kept(
+        user.pk,
+        "owned-account-ids",
+        lambda: sorted(Account.objects.filter(owner=user).values_list("pk", flat=True)),
+    )
+
+
 def visible_ids_in_hand(*, user: User) -> frozenset[int] | None:
     """The ids of the accounts ``user`` may see, when the one door filters their reads by
     such a list (kept: kam.access_cache); None when it does not — those who read every

@@ -68,7 +68,7 @@ def _home_data(user: User) -> dict[str, Any]:
     )[:HOME_ACCOUNTS]
     return {
         "my_accounts": list(mine),
-        "my_account_count": visible.filter(owner=user).count(),
+        "my_account_count": len(selectors.owned_account_ids(user=user)),
         "relationship": home_relationship(user=user),
         "service": service_home_for_user(user=user),
         "tiering_home": home_tiering(user=user),
