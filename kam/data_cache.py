@@ -1,20 +1,22 @@
-"""Computed page data kept between requests until anything is written.
+"""Computed page data kept between requests until what it was computed from is written.
 
 The RM home gathers a dozen lists and counts from every app (accounts most at risk,
 follow-ups, reviews, service requests, alerts, plan actions, notifications): too much to
 compute live on every view. ``kept_data`` keeps such a computation in the shared cache
-under the *data generation*, which moves whenever the portal writes to the database — any
-INSERT, UPDATE or DELETE that goes through Django, from a form, a service, a queryset
-``update``, a bulk job or raw SQL on Django's connection (``watch_writes``, installed on
-every connection) — so a page never shows what was true before a write it could see.
-Tables no page data is computed from (sessions, login throttling, the audit trail that
-accompanies every change anyway, heartbeats, the sensitive-read log) do not count.
+under *generations* that move whenever the portal writes to the database — any INSERT,
+UPDATE or DELETE that goes through Django, from a form, a service, a queryset ``update``, a
+bulk job or raw SQL on Django's connection (``watch_writes``, installed on every
+connection) — so a page never shows what was true before a write it could see. Tables no
+page data is computed from (sessions, login throttling, the audit trail that accompanies
+every change anyway, heartbeats, the sensitive-read log) do not count, nor does a login's
+time stamp.
 
-The generation moves when a transaction that wrote commits (a write outside a transaction
+The generations move when a transaction that wrote commits (a write outside a transaction
 commits at once), and before a read of kept data on a connection that wrote since (a
-request, a task or a test reading its own write before the commit). Entries expire after ``settings.DATA_CACHE_SECONDS``: the bound for a
-change made outside Django (``psql``) and for what changes with the clock alone (a
-follow-up falling due at midnight). ``DATA_CACHE_SECONDS = 0`` computes on every view.
+request, a task or a test reading its own write before the commit). Entries expire after
+``settings.DATA_CACHE_SECONDS``: the bound for a change made outside Django (``psql``) and
+for what changes with the clock alone (an alert falling overdue). ``DATA_CACHE_SECONDS = 0``
+computes on every view.
 
 A write can say which account it is about (``writes_to_account``: a form posted to one of
 the account's pages, an action on one of its requests or alerts), and then moves that
