@@ -49,8 +49,10 @@ DATA_GENERATION_KEY = "kam:data:generation"
 UNSCOPED_GENERATION_KEY = "kam:data:unscoped"
 
 
-def _read_generations(keys: tuple[str, ...]) -> dict[str, int]:
-    """The generations under ``keys`` in one round trip; a missing one is started afresh."""
+def read_generations(keys: tuple[str, ...]) -> dict[str, int]:
+    """The generations under ``keys`` in one round trip; a missing one (never moved, or lost
+    by the cache) is started afresh, so it cannot lead back to entries kept before it moved.
+    When the cache is down, fresh ones: nothing kept is reachable, all is computed."""
     try:
         values = cache.get_many(keys)
         for key in keys:
@@ -66,12 +68,12 @@ def _read_generations(keys: tuple[str, ...]) -> dict[str, int]:
 def _generations() -> dict[str, int]:
     """The portal's generations, read in one round trip once per request."""
     keys = (GENERATION_KEY, DATA_GENERATION_KEY, UNSCOPED_GENERATION_KEY)
-    return remember(("kam-generations",), lambda: _read_generations(keys))
+    return remember(("kam-generations",), lambda: read_generations(keys))
 
 
 def shared_generation(key: str) -> int:
     """Another generation (one account's data: kam.data_cache), read once per request."""
-    return remember(("kam-generation", key), lambda: _read_generations((key,))[key])
+    return remember(("kam-generation", key), lambda: read_generations((key,))[key])
 
 
 def generation() -> int:

@@ -35,16 +35,13 @@ every generation.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
-import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
@@ -58,14 +55,13 @@ from .access_cache import (
     bump,
     data_generation,
     generation,
+    read_generations,
     shared_generation,
     shared_get,
     shared_set,
     unscoped_generation,
 )
 from .request_scope import forget, remember
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -209,30 +205,29 @@ def data_changed(using: str | None = None) -> None:
     spans accounts; otherwise everything."""
     forget()
     account_pk = _account_written.get()
-    connection = transaction.get_connection(using)
-    if not connection.in_atomic_block:  # committed already
-        pending = _Pending()
-        pending.note(account_pk)
-        pending.bump()
-        return
-    _pending(connection, "kam_pending_writes").note(account_pk)
-    _pending(connection, "kam_unseen_writes").note(account_pk)
-    callbacks = connection.run_on_commit
-    if not any(getattr(callback, "kam_data_bump", False) for _s, callback, _r in callbacks):
-        transaction.on_commit(_commit_bumps(connection), using=using)
+    _record(using, lambda pending: pending.note(account_pk))
 
 
 def user_data_changed(user_pk: int, using: str | None = None) -> None:
     """A write of ``user_pk``'s own data that their home shows (a notification): their book's
     kept data is dropped with the write's (``post_save`` and ``post_delete`` receiver)."""
+    _record(using, lambda pending: pending.users.add(user_pk))
+
+
+def _record(using: str | None, note: Callable[[_Pending], None]) -> None:
+    """``note`` a write on the ``using`` connection: bumped at once outside a transaction
+    (committed already), else at the commit and before the connection's next kept read."""
     connection = transaction.get_connection(using)
     if not connection.in_atomic_block:
         pending = _Pending()
-        pending.users.add(user_pk)
+        note(pending)
         pending.bump()
         return
-    _pending(connection, "kam_pending_writes").users.add(user_pk)
-    _pending(connection, "kam_unseen_writes").users.add(user_pk)
+    note(_pending(connection, "kam_pending_writes"))
+    note(_pending(connection, "kam_unseen_writes"))
+    callbacks = connection.run_on_commit
+    if not any(getattr(callback, "kam_data_bump", False) for _s, callback, _r in callbacks):
+        transaction.on_commit(_commit_bumps(connection), using=using)
 
 
 def notification_written(sender: Any, instance: Any, using: str, **kwargs: Any) -> None:
@@ -282,22 +277,10 @@ def watch_writes(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) ->
 
 def _book_generation(user_pk: int, book: Collection[int]) -> str:
     """The generations of every account in ``book`` and of the user's own data, as one
-    digest (one round trip). An account never written to since the cache began has none."""
-    keys = [account_generation_key(pk) for pk in sorted(book)]
-    keys.append(user_generation_key(user_pk))
-    try:
-        values = cache.get_many(keys)
-        # A generation the cache has not (never written, or lost) starts afresh, as in
-        # kam.access_cache: read as 0 instead, a lost one would lead back to entries
-        # kept before the writes that moved it.
-        for key in keys:
-            if values.get(key) is None:
-                cache.add(key, time.time_ns(), timeout=None)
-                values[key] = cache.get(key)
-    except Exception:  # the cache is down: nothing kept is reachable, all is computed
-        logger.exception("The shared cache is unavailable; computing without it.")
-        return f"down-{time.time_ns()}"
-    seen = ",".join(str(values.get(key, 0)) for key in keys)
+    digest (one round trip)."""
+    keys = (*(account_generation_key(pk) for pk in sorted(book)), user_generation_key(user_pk))
+    values = read_generations(keys)
+    seen = ",".join(str(values[key]) for key in keys)
     return hashlib.blake2b(seen.encode(), digest_size=12).hexdigest()
 
 
