@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import audit, signals  # noqa: F401  (auditlog registrations; access signals)
+        from . import audit  # noqa: F401  (auditlog registrations)

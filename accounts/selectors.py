@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from kam.access_cache import kept, kept_for_everyone
 from kam.models import User
 from kam.roles import Role
 
@@ -108,32 +107,34 @@ def account_row_fields(prefix: str = "") -> tuple[str, ...]:
 
 
 def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | QuerySet[Any]:
-    """The ids of ``_visible_ids``, read once until access changes (kam.access_cache: kept
-    between requests, dropped by any change to who may see what): a page filters several
+    """The ids of ``_visible_ids``, read from the database once per user object — once per
+    request, as Django reads a user's permissions — and never kept between requests, so a
+    change of access by any route shows on the user's next request. A page filters several
     queries by them, and a literal list plans as an index lookup where the UNION would make
     each query hash-join the whole account table. A book too large to list stays the UNION."""
-
-    def read() -> list[int] | None:
+    memo: dict[tuple[str, ...], list[int] | None] = user.__dict__.setdefault("_book_ids", {})
+    if codenames not in memo:
         rows = [row["pk"] for row in _visible_ids(user, codenames)[: VISIBLE_IDS_INLINE_MAX + 1]]
-        return None if len(rows) > VISIBLE_IDS_INLINE_MAX else sorted(set(rows))
-
-    ids = kept(user.pk, "visible-account-ids:" + ",".join(codenames), read)
+        memo[codenames] = None if len(rows) > VISIBLE_IDS_INLINE_MAX else sorted(set(rows))
+    ids = memo[codenames]
     return _visible_ids(user, codenames) if ids is None else ids
 
 
+def forget_access(user: User) -> None:
+    """Drop what ``user`` remembers of their roles and book: for code that changes access and
+    reads it again with the same user object (a request's later reads, a test)."""
+    user.__dict__.pop("_book_ids", None)
+    user.__dict__.pop("_role_names", None)
+
+
 def owned_account_ids(*, user: User) -> list[int]:
-    """The ids of the accounts ``user`` owns, kept like their book (kam.access_cache: an
-    account's new owner moves the access generation)."""
-    return kept(
-        user.pk,
-        "owned-account-ids",
-        lambda: sorted(Account.objects.filter(owner=user).values_list("pk", flat=True)),
-    )
+    """The ids of the accounts ``user`` owns."""
+    return sorted(Account.objects.filter(owner=user).values_list("pk", flat=True))
 
 
 def visible_ids_in_hand(*, user: User) -> frozenset[int] | None:
     """The ids of the accounts ``user`` may see, when the one door filters their reads by
-    such a list (kept: kam.access_cache); None when it does not — those who read every
+    such a list; None when it does not — those who read every
     account, a book too large to list — and the caller filters in SQL. For a read narrowed by
     something more selective first (the requests assigned to the user), where the planner
     would rather combine the two indexes than trust the narrow one."""
@@ -203,10 +204,8 @@ def owner_choices_for_user(*, user: User) -> QuerySet[User]:
 
 def tier_policies() -> dict[str, TierPolicy]:
     """Every tier's policy (cadence, quarterly review, account plan) by tier: a few rows that
-    most pages read, kept in the shared cache until a policy changes."""
-    return kept_for_everyone(
-        "tier-policies", lambda: {policy.tier: policy for policy in TierPolicy.objects.all()}
-    )
+    most pages read."""
+    return {policy.tier: policy for policy in TierPolicy.objects.all()}
 
 
 def tier_policy(tier: str) -> TierPolicy | None:

@@ -3,7 +3,6 @@ yours, 403 when you may only read); writes go through accounts.services."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,16 +15,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from interactions.selectors.interactions import home_relationship
 from interactions.selectors.service import service_home_for_user
-from kam.access_cache import fragment_key
 from kam.dashboard.home import home_reviews_missing
-from kam.data_cache import kept_data
 from kam.exports import check_format, export_response, filters_of
 from kam.model_mixins import choice_labels
 from kam.models import User, person_name
@@ -79,18 +75,7 @@ def _home_data(user: User) -> dict[str, Any]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    # Kept until an account of the user's book or their own notifications are written to
-    # (kam.data_cache): a dozen queries across the apps on the page every user opens first
-    # and returns to all day.
-    data = kept_data(
-        user.pk,
-        "rm-home",
-        lambda: _home_data(user),
-        book=selectors.visible_ids_in_hand(user=user),
-    )
-    data["service"].now = timezone.now()  # the clocks run from now, not from when kept
-    return render(request, "accounts/home.html", data)
+    return render(request, "accounts/home.html", _home_data(_user(request)))
 
 
 def _visible_accounts(user: User) -> QuerySet[Account]:
@@ -176,45 +161,28 @@ _LABELLED = ("tier", "status", "industry", "region")
 def account_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
 
-    def compute() -> dict[str, Any]:
-        if _filters_given(request):
-            account_filter, accounts = _filtered_accounts(request, user)
-            invalid = bool(account_filter.errors)
-        else:
-            # Nothing to filter, the most common view: the book in its default order.
-            accounts, invalid = _visible_accounts(user), False
-        page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
-        return {
-            "count": page.paginator.count,
-            "number": page.number,
-            "rows": _list_rows(page.object_list),  # type: ignore[arg-type]
-            "filter_errors": invalid,
-        }
-
-    # The page of rows and its count are kept until an account of the user's book is
-    # written to (kam.data_cache), per user, language and query string; the pager is
-    # rebuilt from the count.
-    asked = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()
-    data = kept_data(
-        user.pk, f"account-list:{asked}", compute, book=selectors.visible_ids_in_hand(user=user)
-    )
+    if _filters_given(request):
+        account_filter, accounts = _filtered_accounts(request, user)
+        invalid = bool(account_filter.errors)
+    else:
+        # Nothing to filter, the most common view: the book in its default order.
+        account_filter = AccountFilter(
+            request.GET, queryset=_visible_accounts(user), request=request
+        )
+        accounts, invalid = _visible_accounts(user), False
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    rows = _list_rows(page.object_list)  # type: ignore[arg-type]
+    page = Page(rows, page.number, page.paginator)  # the pager over the rows drawn
     return render(
         request,
         "accounts/account_list.html",
         {
-            # The form is built only if the sidebar is drawn, and the sidebar is usually
-            # kept: once per user, language, filters and access generation.
-            "filter": SimpleLazyObject(
-                lambda: AccountFilter(
-                    request.GET, queryset=_visible_accounts(user), request=request
-                )
-            ),
-            "filter_key": fragment_key(user.pk, query.urlencode()),
-            "filter_errors": data["filter_errors"],
-            "page": Page(data["rows"], data["number"], Paginator(range(data["count"]), PAGE_SIZE)),
-            "rows": data["rows"],
+            "filter": account_filter,
+            "filter_errors": invalid,
+            "page": page,
+            "rows": rows,
             "query": query.urlencode(),
             "can_create": _can_create_accounts(user),
         },
@@ -285,12 +253,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.account_get_for_user(
         user=user, pk=pk, related=(*TIERING_RELATED, "contact_stats")
     )
-    # The account itself is always read live (the one door); what the page shows of its
-    # contacts, projects and team is kept until the account is written to (kam.data_cache),
-    # and so is each panel's (their template tags).
-    page = kept_data(
-        user.pk, f"account-page:{account.pk}", lambda: _account_page(account), account=account.pk
-    )
+    page = _account_page(account)
     return render(
         request,
         "accounts/account_detail.html",
@@ -316,8 +279,8 @@ def _account_page(account: Account) -> dict[str, Any]:
 
 
 def _contact_row(contact: Contact) -> dict[str, Any]:
-    """What the page shows of a contact: personal data masked only (the row is kept in the
-    shared cache, which never holds it in clear)."""
+    """What the page shows of a contact: personal data masked only (the team reveals a value
+    by a logged request)."""
     return {
         "pk": contact.pk,
         "name": contact.name,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .access_cache import kept
 from .roles import ALL_ACCOUNTS_READERS, AUDIT_READERS, Role
 
 
@@ -63,15 +60,6 @@ class User(AbstractUser):
         full = self.get_full_name()
         return f"{full} ({self.username})" if full else self.username
 
-    def __getstate__(self) -> dict[str, Any]:
-        """A pickled user (in page data kept in the shared cache, kam.data_cache) carries no
-        password hash: it is a deferred field again, read from the database if ever needed
-        (and a save of such a copy leaves it alone)."""
-        state = super().__getstate__()
-        if self.pk is not None:
-            state.pop("password", None)
-        return state
-
     @property
     def short_name(self) -> str:
         """The full name, or the username when there is none (lists, timelines, e-mails)."""
@@ -79,16 +67,14 @@ class User(AbstractUser):
 
     @property
     def role_names(self) -> frozenset[str]:
-        """The user's role (group) names: read once per user object, and kept between
-        requests until access changes (kam.access_cache)."""
-        cached: frozenset[str] | None = getattr(self, "_role_names", None)
+        """The user's role (group) names: read once per user object (once per request, as
+        Django reads permissions), never kept between requests."""
+        cached: frozenset[str] | None = self.__dict__.get("_role_names")
         if cached is None:
-
-            def read() -> frozenset[str]:
-                return frozenset(self.groups.values_list("name", flat=True))
-
-            cached = read() if self.pk is None else kept(self.pk, "roles", read)
-            self._role_names = cached
+            cached = (
+                frozenset(self.groups.values_list("name", flat=True)) if self.pk else frozenset()
+            )
+            self.__dict__["_role_names"] = cached
         return cached
 
     def has_role(self, *roles: str) -> bool:

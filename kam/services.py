@@ -10,7 +10,6 @@ from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .data_cache import user_data_changed
 from .models import Notification, User
 
 
@@ -106,8 +105,6 @@ def notification_send_many(*, drafts: Sequence[NotificationDraft], email: bool =
         ignore_conflicts=True,
         batch_size=1000,
     )
-    for user_pk in {d.user.pk for d in fresh}:  # no post_save for a bulk insert
-        user_data_changed(user_pk)
     pairs = [(d.user.pk, d.key) for d in fresh if d.user.email]
     if email and pairs:
         transaction.on_commit(lambda: _email_many(pairs))
@@ -147,4 +144,3 @@ def notification_mark_read(*, user: User, notification_id: int) -> None:
     Notification.objects.filter(pk=notification_id, user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
-    user_data_changed(user.pk)  # no post_save for an update

@@ -28,8 +28,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    """Every test starts with an empty cache: sessions, access and dashboards of an earlier
-    test (whose rows were rolled back, and whose ids SQLite may hand out again) stay there."""
+    """Every test starts with an empty cache: the dashboards of an earlier test (whose rows
+    were rolled back, and whose ids SQLite may hand out again) stay there."""
     from django.core.cache import cache
 
     cache.clear()
@@ -48,7 +48,7 @@ def redis_cache() -> Iterator[None]:
             pytest.fail("CI=true but REDIS_URL is not set: the shared cache runs on Redis.")
         pytest.skip("REDIS_URL not set: the Redis cache is tested against Redis.")
     backend = {
-        "BACKEND": "kam.redis_cache.RedisCache",
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": "kam-test",
     }

@@ -225,17 +225,6 @@ class Account(ChoiceLabels, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("accounts:detail", args=[self.pk])
 
-    @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Account:
-        """Remembers the owner and team as read, so a save knows whether access moved
-        (accounts.signals); a deferred one counts as unknown."""
-        instance = super().from_db(db, field_names, values)
-        instance._access_loaded = (  # type: ignore[attr-defined]
-            instance.__dict__.get("owner_id"),
-            instance.__dict__.get("team_id"),
-        )
-        return instance
-
     @property
     def display_name(self) -> str:
         if self.legal_name_en and self.legal_name_zh:

@@ -8,7 +8,6 @@ from django import template
 
 from accounts.models import Account
 from accounts.tiering_selectors import account_tiering_summary
-from kam.data_cache import kept_data
 from kam.models import User
 
 register = template.Library()
@@ -24,17 +23,11 @@ def account_tiering_panel(context: template.Context, account: Account) -> dict[s
     can_edit = context.get("can_edit")
     return {
         "account": account,
-        # Kept until the account is written to (kam.data_cache).
-        "tiering": kept_data(
-            user.pk,
-            f"account-tiering:{account.pk}:{can_edit}",
-            lambda: account_tiering_summary(
-                user=user,
-                account=account,
-                writable=None if can_edit is None else bool(can_edit),
-                score_read=True,  # the account page reads it with the account
-            ),
-            account=account.pk,
+        "tiering": account_tiering_summary(
+            user=user,
+            account=account,
+            writable=None if can_edit is None else bool(can_edit),
+            score_read=True,  # the account page reads it with the account
         ),
         "can_edit": bool(can_edit),
         "request": context["request"],

@@ -9,7 +9,6 @@ from django import template
 
 from accounts.models import Account
 from accounts.selectors import tier_policy
-from kam.data_cache import kept_data
 from kam.models import User
 
 from ..quarters import Quarter
@@ -31,22 +30,15 @@ def account_relationship_panel(context: template.Context, account: Account) -> d
     own page. ``account`` was fetched through the one door."""
     policy = tier_policy(account.tier)
 
-    def compute() -> dict[str, Any]:
-        return {
-            "cadence": cadence_for_account(
-                account=account,
-                cadence_days=policy.cadence_days if policy else None,
-                stats_read=True,  # the account page reads them with the account
-            ),
-            "review_status": quarter_status_for_account(
-                account=account, quarter=Quarter.current(), policy=policy
-            ),
-        }
-
-    user = context["request"].user
     return {
         "account": account,
-        # Kept until the account is written to (kam.data_cache).
-        **kept_data(user.pk, f"account-relationship:{account.pk}", compute, account=account.pk),
+        "cadence": cadence_for_account(
+            account=account,
+            cadence_days=policy.cadence_days if policy else None,
+            stats_read=True,  # the account page reads them with the account
+        ),
+        "review_status": quarter_status_for_account(
+            account=account, quarter=Quarter.current(), policy=policy
+        ),
         "can_edit": context.get("can_edit", False),
     }

@@ -8,8 +8,6 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from kam.data_cache import kept_data
-
 from ..business_time import format_business_duration
 from ..models.service import ServiceRequest
 
@@ -68,16 +66,10 @@ def account_service_panel(context: template.Context, account: Any) -> dict[str, 
     from ..models.service import OPEN_STATES
     from ..selectors.service import order_by_due
 
-    def compute() -> list[ServiceRequest]:
-        return list(
-            order_by_due(
-                ServiceRequest.objects.filter(account=account, state__in=OPEN_STATES)
-            ).prefetch_related("assignee")[:6]
-        )
-
-    # Kept until the account is written to (kam.data_cache); the clocks run from now.
-    rows = kept_data(
-        context["request"].user.pk, f"account-service:{account.pk}", compute, account=account.pk
+    rows: list[ServiceRequest] = list(
+        order_by_due(
+            ServiceRequest.objects.filter(account=account, state__in=OPEN_STATES)
+        ).prefetch_related("assignee")[:6]
     )
     return {
         "account": account,

@@ -5,12 +5,10 @@ may only read); confidential interactions are shown to the account team only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import account_get_for_user, account_is_writable, tier_policy
-from kam.data_cache import kept_data
 from kam.exports import check_format, export_response
 from kam.models import User
 from kam.services import notification_mark_read
@@ -60,16 +57,16 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     against the tier's target and the senior contacts not met lately."""
     user = _user(request)
     account = account_get_for_user(user=user, pk=pk, related=("contact_stats",))
-    asked = str(request.GET.get("page", ""))[:12]
-
-    def compute() -> dict[str, Any]:
-        on_team = selectors.is_account_team(user=user, account=account)
-        interactions = selectors.timeline_values(account=account, on_team=on_team)
-        page = Paginator(interactions, PAGE_SIZE).get_page(asked)
-        policy = tier_policy(account.tier)
-        return {
-            "count": page.paginator.count,
-            "number": page.number,
+    on_team = selectors.is_account_team(user=user, account=account)
+    interactions = selectors.timeline_values(account=account, on_team=on_team)
+    page = Paginator(interactions, PAGE_SIZE).get_page(request.GET.get("page"))
+    policy = tier_policy(account.tier)
+    return render(
+        request,
+        "interactions/timeline.html",
+        {
+            "account": account,
+            "page": page,
             "rows": selectors.timeline_rows(page.object_list, on=today()),
             "cadence": selectors.cadence_for_account(
                 account=account,
@@ -77,24 +74,9 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
                 stats_read=True,
             ),
             "not_met": selectors.senior_contacts_not_met(account=account),
-            "on_team": on_team,
-        }
-
-    # Kept until the account is written to (kam.data_cache): the page of rows, its count, the
-    # cadence and the contacts not met; the pager is rebuilt from the count.
-    data = kept_data(user.pk, f"timeline:{account.pk}:{asked}", compute, account=account.pk)
-    return render(
-        request,
-        "interactions/timeline.html",
-        {
-            "account": account,
-            "page": Page(data["rows"], data["number"], Paginator(range(data["count"]), PAGE_SIZE)),
-            "rows": data["rows"],
-            "cadence": data["cadence"],
-            "not_met": data["not_met"],
             "coverage_days": selectors.COVERAGE_DAYS,
             "can_edit": account_is_writable(user=user, account=account),
-            "on_team": data["on_team"],
+            "on_team": on_team,
             "timeline_url": reverse("interactions:timeline", args=[account.pk]),
             "follow_up_base": _follow_up_base(account.pk),
         },

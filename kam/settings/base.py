@@ -47,8 +47,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "kam.request_scope.RequestScopeMiddleware",
-    "kam.data_cache.AccountWritesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,6 +60,10 @@ MIDDLEWARE = [
     # Axes must be last: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
+# `make bench` only: the SQL time and query count of each request in response headers
+# (kam/bench.py); outermost, so that it sees every query, sessions and auth included.
+if env.bool("KAM_BENCH_SQL_TIMING", default=False):
+    MIDDLEWARE.insert(0, "kam.bench.SqlTimingMiddleware")
 
 ROOT_URLCONF = "kam.urls"
 WSGI_APPLICATION = "kam.wsgi.application"
@@ -130,9 +132,10 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
 
 # ---------------------------------------------------------------- sessions and security
-# Sessions are read from the shared cache and written through to the database (kam.sessions:
-# from the database alone while the cache is down).
-SESSION_ENGINE = "kam.sessions"
+# Sessions live in the database alone (Django's "db" engine): one indexed read per request,
+# and a logout holds whatever the cache does (the "cached_db" engine fails a login while Redis
+# is unreachable, and a session deleted then comes back from the cache when it returns).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -202,18 +205,20 @@ if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 
 # ---------------------------------------------------------------- cache
-# Shared by every process of the portal (web workers, Celery): sessions, the access each
-# user has (kam.access_cache) and computed dashboards live here. CACHE_URL if set; else
-# Redis when REDIS_URL is set (a key prefix keeps it apart from Celery's keys); else files
-# under var/cache, which the processes of one machine share without a server.
+# Pages are computed on every request and access is decided per request from the database;
+# the one thing kept is the executive dashboard's computed figures (DASHBOARD_CACHE_SECONDS,
+# the page shows as of when). CACHE_URL if set; else Redis when REDIS_URL is set (a key
+# prefix keeps it apart from Celery's keys); else files under var/cache. When the cache is
+# unreachable the dashboard computes live.
 if env("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
 elif env("REDIS_URL", default=""):
     CACHES = {
         "default": {
-            "BACKEND": "kam.redis_cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env("REDIS_URL"),
             "KEY_PREFIX": "kam-cache",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -224,17 +229,6 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
-# Seconds a user's roles and the ids of their book are kept between requests; any change to
-# access (accounts.signals) drops them at once, this bounds a change made behind its back.
-ACCESS_CACHE_SECONDS = env.int("ACCESS_CACHE_SECONDS", default=300)
-# Seconds the RM home's data is kept (kam.data_cache) when nothing is written meanwhile: any
-# write through Django drops it at once; this bounds what changes with the clock alone (a
-# follow-up falling due) or outside Django. 0 computes on every view.
-DATA_CACHE_SECONDS = env.int("DATA_CACHE_SECONDS", default=60)
-# Seconds an account's page and timeline data are kept (within the day): they hold nothing
-# that changes with the minute (SLA clocks and overdue marks are worked out when drawn), so
-# only a change made outside Django waits for this.
-ACCOUNT_DATA_CACHE_SECONDS = env.int("ACCOUNT_DATA_CACHE_SECONDS", default=900)
 # How long a computed executive dashboard is kept for readers of the same reach and filters
 # (kam.dashboard); 0 computes every view. The lists behind its figures are always live.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)

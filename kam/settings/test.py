@@ -1,6 +1,8 @@
 """Test settings: the same stack as dev, with fast hashing and fixed keys."""
 
 from .dev import *  # noqa: F403
+from .dev import CACHES as _deployed_caches  # not a setting of its own
+from .dev import env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -13,8 +15,12 @@ CELERY_TASK_ALWAYS_EAGER = False
 AXES_ENABLED = True
 # Dashboards computed on every view: tests compare figures with the lists behind them.
 DASHBOARD_CACHE_SECONDS = 0
-# Pages computed on every view, for the same reason; tests/kam/test_data_cache.py keeps them.
-DATA_CACHE_SECONDS = 0
 # One cache per test process, emptied before every test (tests/conftest.py): a test never
-# sees what another left. tests/test_access_cache.py runs the access cache on Redis too.
+# sees what another left. The redis_cache fixture runs it on Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Tests that start real web processes (tests/kam/test_live_revocation.py) set this to give
+# them the cache the portal is deployed with (Redis at REDIS_URL) and the dashboard's TTL.
+if env.bool("KAM_TEST_SHARED_CACHE", default=False):
+    CACHES = _deployed_caches
+    DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)

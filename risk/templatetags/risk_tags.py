@@ -11,7 +11,6 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
-from kam.data_cache import kept_data
 from kam.models import User
 
 from ..choices import RiskLevel
@@ -46,19 +45,14 @@ def triages_alerts(user: Any) -> bool:
 
 @register.inclusion_tag("risk/_account_panel.html", takes_context=True)
 def account_risk_panel(context: template.Context, account: Account) -> dict[str, Any]:
-    """Risk level and active alerts on the account page (two queries at most, kept until
-    the account is written to: kam.data_cache); ``account`` was fetched through the one door."""
+    """Risk level and active alerts on the account page (two queries at most); ``account``
+    was fetched through the one door."""
     user = context["request"].user
     writable = context.get("can_edit")  # the account page knows already
     return {
         "account": account,
-        "risk": kept_data(
-            user.pk,
-            f"account-risk:{account.pk}:{writable}",
-            lambda: account_risk_summary(
-                user=user, account=account, writable=None if writable is None else bool(writable)
-            ),
-            account=account.pk,
+        "risk": account_risk_summary(
+            user=user, account=account, writable=None if writable is None else bool(writable)
         ),
     }
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
 from accounts.models import Account
-from accounts.selectors import account_get_for_user, account_list_for_user
+from accounts.selectors import account_get_for_user, account_list_for_user, forget_access
 from tests.conftest import Cast
 from tests.factories import AccountFactory, ContactFactory, ProjectFactory, UserFactory
 
@@ -56,9 +56,11 @@ def test_guardian_group_grant_opens_an_account_to_that_group(cast: Cast) -> None
     cast.outsider.groups.add(group)
     assert cast.account not in account_list_for_user(user=cast.outsider)
     assign_perm("accounts.view_account", group, cast.account)
+    forget_access(cast.outsider)  # the next request's user reads their book afresh
     assert cast.account in account_list_for_user(user=cast.outsider)
     assert cast.account not in account_list_for_user(user=cast.outsider, write=True)
     assign_perm("accounts.change_account", group, cast.account)
+    forget_access(cast.outsider)
     assert cast.account in account_list_for_user(user=cast.outsider, write=True)
 
 

@@ -20,14 +20,12 @@ from accounts.models import (
     PlanWalletLine,
     TierChange,
 )
-from accounts.selectors import tier_policies
 from accounts.tiering_selectors import home_tiering
 from accounts.tiering_services import (
     tier_override_approve,
     tier_override_propose,
     tiering_recompute_account,
 )
-from kam.request_scope import request_scope
 from tests.accounts.tiering_helpers import make_model
 from tests.conftest import Cast
 from tests.factories import AccountFactory, ProjectFactory
@@ -369,7 +367,8 @@ def test_tiering_page_query_budget(
     )
     tier_override_approve(override=override, user=cast.lead)
     client.force_login(cast.teammate)
-    with django_assert_max_num_queries(13):
+    # Read per request from the database: the session, the user, their roles and book.
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("accounts:tiering", args=[cast.account.pk]))
     assert response.status_code == 200
 
@@ -417,12 +416,12 @@ def test_home_tiering_section_query_budget(
             account=account, user=cast.owner, requested_tier="core", reason=REASON
         )
     AccountFactory.create_batch(rows, owner=cast.owner, tier="key")  # plans missing
-    # + 1: the ids of the accounts the user may see, read once per request (request_scope).
-    for user, budget in ((cast.owner, 3), (cast.lead, 4)):
+    # + 1: the ids of the accounts the user may see, read once per user object (request);
+    # + 1: the tier policies.
+    for user, budget in ((cast.owner, 4), (cast.lead, 5)):
         user = type(user).objects.get(pk=user.pk)
         user.role_names  # noqa: B018  (read once per request by the middleware and the page)
-        tier_policies()  # kept between requests (kam.access_cache)
-        with request_scope(), django_assert_max_num_queries(budget):
+        with django_assert_max_num_queries(budget):
             section = home_tiering(user=user)
         if user == cast.owner:
             assert len(section.actions) == min(2 * rows, 10)

@@ -11,7 +11,6 @@ from django.urls import reverse
 from interactions.models import ServiceRequest
 from interactions.models.service import RequestState
 from interactions.services.service import service_request_respond
-from kam.request_scope import request_scope
 from tests.conftest import Cast
 from tests.factories import AccountFactory
 from tests.interactions.sla_support import at, channel, open_request, set_policy
@@ -231,7 +230,7 @@ def test_service_pages_are_csp_clean(cast: Cast, sr: ServiceRequest, language: s
 LIST_BUDGET = 9
 DETAIL_BUDGET = 12
 # The service section of the RM home: its two queries, the user's roles and the ids of the
-# accounts they may see (each read once per page, kam.request_scope).
+# accounts they may see (each read once per user object: once per request).
 HOME_EXTRA = 4
 
 
@@ -276,7 +275,7 @@ def test_home_service_section_query_budget(
     from interactions.selectors.service import service_home_for_user
 
     _many(cast, rows)
-    with request_scope(), django_assert_max_num_queries(HOME_EXTRA):
+    with django_assert_max_num_queries(HOME_EXTRA):
         home = service_home_for_user(user=cast.owner)
     assert home.open_count == rows and len(home.requests) == min(rows, 8)
 
@@ -305,7 +304,7 @@ def test_home_counts_only_requests_on_accounts_the_user_may_see(cast: Cast) -> N
         for_exec = open_request(elsewhere, subject="For the executive")
     ServiceRequest.objects.filter(pk=hidden.pk).update(assignee=cast.owner)
     ServiceRequest.objects.filter(pk=for_exec.pk).update(assignee=cast.executive)
-    with time_machine.travel(at(2026, 11, 24, 9), tick=False), request_scope():
+    with time_machine.travel(at(2026, 11, 24, 9), tick=False):
         mine = service_home_for_user(user=cast.owner)
         executive = service_home_for_user(user=cast.executive)
     assert mine.open_count == 2 and hidden.pk not in [r.pk for r in mine.requests]

@@ -18,7 +18,6 @@ from accounts.volume import (
 from interactions.service_volume import generate_service_requests
 from interactions.volume import analyze_tables as analyze_interaction_tables
 from interactions.volume import generate_interactions, generate_reviews
-from kam.access_cache import access_changed
 from kam.dashboard.volume import generate_alert_history, generate_snapshots
 from risk.volume import generate_risk_volume
 
@@ -100,7 +99,6 @@ class Command(BaseCommand):
             password=demo_password(),
             progress=progress,
         )
-        access_changed()  # owners, teams and memberships were bulk-inserted: no signals
         analyze_tables()
         volume_tiering_setup()  # a published scoring model; accounts are scored by the recompute
         if options["interactions"] > 0:

@@ -13,7 +13,6 @@ from accounts.tiering_demo import describe as describe_tiering
 from accounts.tiering_demo import seed_tiering
 from interactions.demo import seed_interactions
 from interactions.service_demo import seed_service_requests
-from kam.access_cache import access_changed
 from kam.dashboard.demo import seed_dashboard
 from risk.demo import seed_risk
 
@@ -39,7 +38,6 @@ class Command(BaseCommand):
         started = time.perf_counter()
         password = demo_password()
         result = seed_demo(password=password)
-        access_changed()  # owners, teams and memberships were bulk-inserted: no signals
         tiering = seed_tiering()  # scoring model, scores, overrides, account plans
         if tiering.inputs or tiering.plans or tiering.overrides:
             self.stdout.write(describe_tiering(tiering) + ".")
