@@ -3,9 +3,11 @@
 Steps: drop and recreate BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/kam_bench), migrate, `generate_volume`, start
 gunicorn on a free port of 127.0.0.1, log in over real HTTP as the users a measurement
-names, warm up, then time each measurement. The number of SQL queries of one request
-is counted in this process with Django's test client against the same database.
-Results are printed and merged into var/bench/latest.json (other keys are kept).
+names, warm up, then time each measurement. Nothing is kept between requests (no page or
+access cache): every page is computed afresh. Gunicorn runs with KAM_BENCH_SQL_TIMING=1, so
+that kam.bench.SqlTimingMiddleware reports each request's SQL time and query count, measured
+in the worker, in response headers. Results are printed and merged into
+var/bench/latest.json (other keys are kept).
 
 A measurement is a function registered with ``@measurement("app.name")`` that takes the
 ``Bench`` and returns the dict stored under its name; later issues add theirs the same way.
@@ -18,7 +20,6 @@ A measurement is a function registered with ``@measurement("app.name")`` that ta
 from __future__ import annotations
 
 import argparse
-import functools
 import http.cookiejar
 import json
 import math
@@ -35,6 +36,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,8 @@ def django_env(database_url: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE=SETTINGS,
         DJANGO_DEBUG="0",
         PYTHONUNBUFFERED="1",
+        # kam.bench.SqlTimingMiddleware: SQL time and queries of each response in its headers.
+        KAM_BENCH_SQL_TIMING="1",
     )
     return env
 
@@ -105,7 +109,7 @@ def recreate_database(database_url: str) -> None:
 
 
 def empty_redis() -> None:
-    """Start from an empty cache and queue: what an earlier run kept (sessions, access, tasks)
+    """Start from an empty cache and queue: what an earlier run kept (dashboards, tasks)
     belonged to another build of the database."""
     import redis
 
@@ -208,6 +212,23 @@ def wait_until_up(base_url: str, process: subprocess.Popen[bytes], timeout: floa
     raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s; see {GUNICORN_LOG}.")
 
 
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    url: str
+    headers: Message  # case-insensitive
+
+
+def sql_figures(headers: Any) -> tuple[float, int]:
+    """The SQL time (ms) and queries of one request, as kam.bench.SqlTimingMiddleware reports
+    them in its response headers (a mapping with ``get``: urllib's or Django's)."""
+    sql_ms, queries = headers.get("X-Bench-SQL-ms"), headers.get("X-Bench-Queries")
+    if sql_ms is None or queries is None:
+        raise SystemExit("No X-Bench-SQL-ms / X-Bench-Queries header: KAM_BENCH_SQL_TIMING unset?")
+    return float(sql_ms), int(queries)
+
+
 class HttpSession:
     """A browser-like client: cookies, CSRF token, form login."""
 
@@ -219,16 +240,18 @@ class HttpSession:
     def _cookie(self, name: str) -> str:
         return next((c.value or "" for c in self.cookies if c.name == name), "")
 
-    def get(self, path: str) -> tuple[int, bytes, str]:
+    def get(self, path: str) -> Response:
         try:
             with self.opener.open(self.base_url + path, timeout=30) as response:
-                return response.status, response.read(), response.geturl()
+                return Response(
+                    response.status, response.read(), response.geturl(), response.headers
+                )
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read(), exc.geturl()
+            return Response(exc.code, exc.read(), exc.geturl(), exc.headers)
 
     def login(self, username: str, password: str) -> None:
         """Log in once; a failure stops the run (django-axes locks out repeated failures)."""
-        status, _body, _url = self.get("/login/")
+        status = self.get("/login/").status
         token = self._cookie("csrftoken")
         if status != 200 or not token:
             raise SystemExit(f"GET /login/ gave {status} and no CSRF cookie.")
@@ -266,89 +289,65 @@ class Bench:
             self.sessions[username] = session
         return self.sessions[username]
 
-    def count_queries(self, username: str, path: str, *, cold: bool = False) -> int:
-        """SQL queries of one request, counted in this process (after a warm-up request);
-        ``cold``: with the page data computed afresh (kam.data_cache)."""
-        from django.db import connection
+    def count_queries(self, username: str, path: str) -> int:
+        """SQL queries of one request made in this process with Django's test client, as
+        kam.bench.SqlTimingMiddleware counts them (for settings overridden here)."""
         from django.test import Client
-        from django.test.utils import CaptureQueriesContext
 
         from kam.models import User
 
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(User.objects.get(username=username))
-        client.get(path)
-        if cold:
-            write_to_account(account_written_for(username, path))
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(path)
+        response = client.get(path)
         if response.status_code != 200:
             raise SystemExit(f"{path} as {username} gave {response.status_code} in-process.")
-        return len(captured.captured_queries)
+        return sql_figures(response.headers)[1]
 
     def page(self, username: str, paths: Sequence[str]) -> Result:
-        """Median and p95 over ``requests`` GETs cycling through ``paths``, as users meet
-        them: page data kept since the last write (kam.data_cache). ``busy_*``: with an
-        account outside the user's book written to before each request, as while colleagues
-        work (for those who read every account, any other account: their pages span it).
-        Then ``cold_*``: each computed afresh, after a write to the page's own account (for
-        pages that span accounts, to one of the user's book); a third as many requests."""
+        """``requests`` GETs cycling through ``paths``, after ``warmup`` untimed ones; nothing
+        is kept between requests, so each is computed afresh. ``median_ms``, ``p95_ms``: wall
+        clock time seen by this client; ``sql_ms``, ``queries``: median SQL time and queries
+        per request, measured in the gunicorn worker (kam.bench); ``render_ratio``: median
+        total / median SQL time; ``load1``: the 1-minute load average just before timing."""
         settle(self.database_url)
         session = self.http(username)
         for i in range(self.warmup):
             self._get(session, paths[i % len(paths)], username)
-        warm = self._timed(session, username, paths, self.requests)
-        others = accounts_of_others(username)
-        busy = self._timed(
-            session, username, paths, self.requests, write=lambda i, _p: others[i % len(others)]
-        )
-        cold = self._timed(
-            session,
-            username,
-            paths,
-            max(30, self.requests // 3),
-            write=lambda _i, path: account_written_for(username, path),
-        )
-        return {
-            **warm,
-            "queries": self.count_queries(username, paths[0]),
-            "busy_median_ms": busy["median_ms"],
-            "busy_p95_ms": busy["p95_ms"],
-            "cold_median_ms": cold["median_ms"],
-            "cold_p95_ms": cold["p95_ms"],
-            "cold_queries": self.count_queries(username, paths[0], cold=True),
-            "cold_n": cold["n"],
-        }
-
-    def _timed(
-        self,
-        session: HttpSession,
-        username: str,
-        paths: Sequence[str],
-        n: int,
-        write: Callable[[int, str], int] | None = None,
-    ) -> Result:
-        """``write(i, path)``: the account to write to before the i-th request."""
+        load1 = os.getloadavg()[0]
         timings: list[float] = []
-        for i in range(n):
+        sql_timings: list[float] = []
+        query_counts: list[int] = []
+        for i in range(self.requests):
             path = paths[i % len(paths)]
-            if write is not None:
-                write_to_account(write(i, path))
             started = time.perf_counter()
-            self._get(session, path, username)
+            response = self._get(session, path, username)
             timings.append((time.perf_counter() - started) * 1000)
+            sql_ms, queries = sql_figures(response.headers)
+            sql_timings.append(sql_ms)
+            query_counts.append(queries)
         timings.sort()
+        median_ms = statistics.median(timings)
+        sql_median = statistics.median(sql_timings)
         return {
-            "median_ms": round(statistics.median(timings), 1),
+            "median_ms": round(median_ms, 1),
             "p95_ms": round(timings[math.ceil(0.95 * len(timings)) - 1], 1),
+            "queries": statistics.median_low(query_counts),
             "n": len(timings),
+            "sql_ms": round(sql_median, 1),
+            "render_ratio": round(median_ms / sql_median, 2) if sql_median > 0 else None,
+            "load1": round(load1, 2),
         }
 
     @staticmethod
-    def _get(session: HttpSession, path: str, username: str) -> None:
-        status, body, url = session.get(path)
-        if status != 200 or not body or urllib.parse.urlsplit(url).path.startswith("/login"):
-            raise SystemExit(f"GET {path} as {username} gave {status} ({url}).")
+    def _get(session: HttpSession, path: str, username: str) -> Response:
+        response = session.get(path)
+        if (
+            response.status != 200
+            or not response.body
+            or urllib.parse.urlsplit(response.url).path.startswith("/login")
+        ):
+            raise SystemExit(f"GET {path} as {username} gave {response.status} ({response.url}).")
+        return response
 
 
 def settle(database_url: str) -> None:
@@ -363,52 +362,6 @@ def settle(database_url: str) -> None:
     with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1)) as conn:
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
-
-
-def write_to_account(pk: int) -> None:
-    """A real write to one account's data, as a form posted to its page makes (an UPDATE
-    through Django, which kam.data_cache sees like any other): what the web workers keep
-    for that account's pages and for pages that span accounts is dropped."""
-    from django.db.models import F
-
-    from accounts.models import Account
-    from kam.data_cache import writes_to_account
-
-    with writes_to_account(pk):
-        Account.objects.filter(pk=pk).update(updated_at=F("updated_at"))
-
-
-def account_in_path(path: str) -> int | None:
-    match = re.match(r"/accounts/(\d+)/", path)
-    return int(match.group(1)) if match else None
-
-
-def account_written_for(username: str, path: str) -> int:
-    """The account a cold request of ``path`` follows a write to: its own, or for a page
-    that spans accounts one the user reaches."""
-    pk = account_in_path(path)
-    return pk if pk is not None else first_account_of(username)
-
-
-@functools.cache
-def first_account_of(username: str) -> int:
-    from accounts.selectors import account_list_for_user
-    from kam.models import User
-
-    user = User.objects.get(username=username)
-    return account_list_for_user(user=user).order_by("pk").values_list("pk", flat=True)[0]
-
-
-def accounts_of_others(username: str, count: int = 50) -> list[int]:
-    """Accounts outside the user's book (for those who read every account, accounts after
-    the first hundred, which the measured pages do not show)."""
-    from accounts.models import Account
-    from accounts.selectors import visible_ids_in_hand
-    from kam.models import User
-
-    book = visible_ids_in_hand(user=User.objects.get(username=username)) or frozenset()
-    pks = Account.objects.exclude(pk__in=book).order_by("pk").values_list("pk", flat=True)
-    return list(pks[100 : 100 + count])
 
 
 def owned_account_paths(username: str) -> list[str]:
@@ -721,7 +674,8 @@ def dashboard_executive(bench: Bench) -> Result:
     """The executive dashboard of an executive (every account): figures aggregated from
     10,000 accounts, a million interactions, 200,000 requests and 100,000 alerts (trends from
     the quarterly snapshots), kept DASHBOARD_CACHE_SECONDS for readers of the same reach and
-    filters. ``queries_live`` and ``live_figures_ms``: one request without the cache."""
+    filters. ``queries_live`` (one request, in this process) and ``live_figures_ms`` (the
+    aggregates alone): without that cache (DASHBOARD_CACHE_SECONDS=0)."""
     from django.test.utils import override_settings
 
     result = bench.page(EXEC_USERNAME, ["/dashboard/"])
@@ -891,16 +845,15 @@ def print_table(results: dict[str, Result]) -> None:
     jobs = {k: v for k, v in results.items() if "seconds" in v}
     if pages:
         print(
-            f"\n{'page':<27}{'median ms':>10}{'p95 ms':>8}{'queries':>8}{'n':>5}"
-            f"{'busy median':>13}{'busy p95':>9}"
-            f"{'cold median':>13}{'cold p95':>9}{'queries':>8}"
+            f"\n{'page':<27}{'median ms':>10}{'p95 ms':>8}{'sql ms':>8}{'total/sql':>10}"
+            f"{'queries':>8}{'n':>5}{'load1':>7}"
         )
         for name, r in pages.items():
+            ratio = r.get("render_ratio")
             print(
-                f"{name:<27}{r['median_ms']:>10}{r['p95_ms']:>8}{r['queries']:>8}{r['n']:>5}"
-                f"{r.get('busy_median_ms', ''):>13}{r.get('busy_p95_ms', ''):>9}"
-                f"{r.get('cold_median_ms', ''):>13}{r.get('cold_p95_ms', ''):>9}"
-                f"{r.get('cold_queries', ''):>8}"
+                f"{name:<27}{r['median_ms']:>10}{r['p95_ms']:>8}{r.get('sql_ms', ''):>8}"
+                f"{'' if ratio is None else ratio:>10}{r['queries']:>8}{r['n']:>5}"
+                f"{r.get('load1', ''):>7}"
             )
     if jobs:
         print(f"\n{'job':<24}{'seconds':>11}{'items':>10}{'per s':>9}")
@@ -918,7 +871,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=300, help="timed requests per page")
-    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument(
+        "--warmup", type=int, default=30, help="untimed requests per page first (the process)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reuse", action="store_true", help="keep the existing bench database")
     parser.add_argument(
