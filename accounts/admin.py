@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
-from . import tiering_admin  # noqa: F401  (registers the tiering and account-plan models)
 from .models import (
     Account,
     AccountGroupObjectPermission,
@@ -12,6 +11,7 @@ from .models import (
     Project,
     TierPolicy,
 )
+from .tiering import admin as tiering_admin  # noqa: F401  (registers tiering and plan models)
 
 
 class MembershipInline(admin.TabularInline):

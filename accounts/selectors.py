@@ -193,6 +193,10 @@ def project_get_for_account(*, account: Account, pk: int | str) -> Project:
         raise Http404("No such project.") from exc
 
 
+def user_can_create_accounts(*, user: User) -> bool:
+    return user.is_portal_admin or user.has_role(Role.RM, Role.TEAM_LEAD)
+
+
 def owner_choices_for_user(*, user: User) -> QuerySet[User]:
     """Who ``user`` may make an account's owner: any RM for administrators; otherwise
     themselves and the RMs of the teams they lead."""

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from kam.models import AccessLog, User
 
 from .models import Account, AccountMembership, Contact, Project
-from .tasks import enqueue_account_recompute
+from .tiering.services import enqueue_account_recompute
 
 REVEALABLE_FIELDS = ("phone", "email")
 
@@ -26,7 +26,7 @@ ACCOUNT_FIELDS = (
     "owner",
     "credit_rating",
     "esg_rating",
-    # Scoring inputs; the tier itself changes only through accounts.tiering_services.
+    # Scoring inputs; the tier itself changes only through accounts.tiering.services.
     "relationship_revenue",
     "wallet_size",
     "growth_potential",

@@ -1,13 +1,12 @@
 from django.urls import path
 
-from . import plan_views, tiering_views, views
+from . import plan_views, views
+from .tiering import views as tiering_views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.account_list, name="list"),
     path("new/", views.account_create, name="create"),
-    path("export.<str:fmt>", views.account_list_export, name="export"),
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/edit/", views.account_edit, name="edit"),
     path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),

@@ -13,7 +13,3 @@ def heartbeat(name: str = "beat") -> int:
     if not updated:
         Heartbeat.objects.get_or_create(name=name, defaults={"last_seen": now, "count": 1})
     return Heartbeat.objects.get(name=name).count
-
-
-# The dashboards' snapshot jobs live with the dashboards; importing them here registers them.
-from .dashboard.tasks import snapshot_chunk, snapshots_dispatch  # noqa: E402, F401

@@ -2,20 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from accounts import views as account_views
-
 from . import views
 
 admin.site.site_header = "KAM Portal"
 admin.site.site_title = "KAM Portal"
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
-    path("accounts/", include("accounts.urls")),
+    path("", include("dashboard.home_urls")),
+    path("accounts/", include("dashboard.account_urls")),
     path("", include("interactions.urls")),
     path("service/", include("interactions.urls_service")),
     path("risk/", include("risk.urls")),
-    path("dashboard/", include("kam.dashboard.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

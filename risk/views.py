@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Account
 from accounts.selectors import account_get_for_user, account_is_writable
-from kam.dashboard.scope import AccountSliceForm
+from accounts.slices import AccountSliceForm
 from kam.exports import check_format, export_response, filters_of
 from kam.models import User
 

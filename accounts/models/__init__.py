@@ -2,10 +2,23 @@
 (``from accounts.models import Account``).
 
 - ``core``: accounts, tier policies, account teams, contacts, projects
-- ``tiering``: scoring models, scores, tier history, overrides, FX rates, recompute runs
+- ``accounts.tiering.models``: scoring models, scores, tier history, overrides, FX rates,
+  recompute runs (in the tiering package; imported here so Django registers them)
 - ``plans``: account plans with wallet lines, service bundle and actions
 """
 
+from ..tiering.models import (
+    AccountScore,
+    ChoicePoints,
+    Criterion,
+    FxRate,
+    ScoreBand,
+    ScoringModel,
+    TierChange,
+    TieringChunk,
+    TieringRun,
+    TierOverride,
+)
 from .core import (
     Account,
     AccountGroupObjectPermission,
@@ -18,18 +31,6 @@ from .core import (
     validate_uscc,
 )
 from .plans import AccountPlan, PlanAction, PlanServiceItem, PlanWalletLine
-from .tiering import (
-    AccountScore,
-    ChoicePoints,
-    Criterion,
-    FxRate,
-    ScoreBand,
-    ScoringModel,
-    TierChange,
-    TieringChunk,
-    TieringRun,
-    TierOverride,
-)
 
 __all__ = [
     "Account",

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from accounts.models import Account
-from accounts.tiering_selectors import account_tiering_summary
+from accounts.tiering.selectors import account_tiering_summary
 from kam.models import User
 
 register = template.Library()

@@ -14,10 +14,10 @@ from accounts.choices import Tier
 from accounts.models import Account
 from accounts.selectors import account_list_for_user
 from kam.models import User
+from kam.quarters import Quarter
 
 from ..models import Channel
 from ..models.service import Priority, RequestState
-from ..quarters import Quarter
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 

@@ -25,10 +25,10 @@ from accounts.selectors import (
     tier_policies,
 )
 from kam.models import Notification, User, person_name
+from kam.quarters import portal_tz, today
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
 from ..models.interactions import meeting_platform
-from ..quarters import portal_tz, today
 from .reviews import can_see_coverage, reviews_upcoming_for_user
 
 SENIOR_LEVELS = (Seniority.BOARD, Seniority.C_LEVEL, Seniority.SENIOR)

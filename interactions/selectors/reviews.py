@@ -22,10 +22,10 @@ from accounts.selectors import (
     tier_policy,
 )
 from kam.models import User
+from kam.quarters import Quarter, today
 from kam.roles import Role
 
 from ..models import FollowUp, ReviewReminder, StrategicReview
-from ..quarters import Quarter, today
 
 Status = StrategicReview.Status
 

@@ -32,11 +32,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from kam.models import User
+from kam.quarters import Quarter
 from kam.roles import Role
 from kam.services import NotificationDraft, notification_send_many
 
 from ..models import AccountSponsor, ReviewReminder, StrategicReview
-from ..quarters import Quarter
 from ..selectors.reviews import accounts_missing_review
 from .interactions import FollowUpData, _add_follow_ups
 

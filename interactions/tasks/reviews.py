@@ -9,7 +9,8 @@ from typing import Any
 from celery import shared_task
 from django.db import transaction
 
-from ..quarters import Quarter, today
+from kam.quarters import Quarter, today
+
 from ..selectors.reviews import reminder_targets, review_tiers
 from ..services.reviews import reminder_plan, review_reminders_process
 

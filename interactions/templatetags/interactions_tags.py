@@ -10,8 +10,8 @@ from django import template
 from accounts.models import Account
 from accounts.selectors import tier_policy
 from kam.models import User
+from kam.quarters import Quarter
 
-from ..quarters import Quarter
 from ..selectors.interactions import cadence_for_account
 from ..selectors.reviews import can_see_coverage, quarter_status_for_account
 

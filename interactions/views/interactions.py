@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import account_get_for_user, account_is_writable, tier_policy
 from kam.exports import check_format, export_response
 from kam.models import User
+from kam.quarters import today
 from kam.services import notification_mark_read
 
 from ..forms.interactions import (
@@ -28,7 +29,6 @@ from ..forms.interactions import (
     follow_up_formset,
 )
 from ..models import FollowUp
-from ..quarters import today
 from ..selectors import interactions as selectors
 from ..services import interactions as services
 

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import account_get_for_user, account_is_writable
 from kam.models import User
+from kam.quarters import Quarter
 
 from ..forms.interactions import follow_up_data, follow_up_formset
 from ..forms.reviews import ReviewForm, SponsorForm
 from ..models import AccountSponsor, StrategicReview
-from ..quarters import Quarter
 from ..selectors import reviews as selectors
 from ..services import reviews as services
 

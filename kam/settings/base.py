@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "accounts",
     "interactions",
     "risk",
+    "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -230,7 +232,7 @@ else:
         }
     }
 # How long a computed executive dashboard is kept for readers of the same reach and filters
-# (kam.dashboard); 0 computes every view. The lists behind its figures are always live.
+# (dashboard); 0 computes every view. The lists behind its figures are always live.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
 
 # ---------------------------------------------------------------- Celery

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy
 from accounts.choices import AccountStatus, Tier
 from accounts.models import Account
 from interactions.models import SlaBreach
-from interactions.quarters import Quarter
 from interactions.selectors.interactions import tier_cadence_days
 from interactions.selectors.reviews import held_exists, review_tiers
+from kam.quarters import Quarter
 
 from .registry import (
     DecimalParam,

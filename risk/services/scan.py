@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from kam.models import Notification, User
+from kam.queue import enqueue
 
 from ..choices import ACTIVE_STATES, AlertSource, AlertState, EventKind, ScanStatus, ScanTrigger
 from ..conf import ack_period, scan_chunk_size
@@ -56,10 +57,8 @@ def scan_request(*, user: User) -> ScanRun:
 
 
 def _queue_dispatch(run_id: int) -> None:
-    from ..tasks import scan_dispatch
-
     try:
-        scan_dispatch.delay(run_id)
+        enqueue("risk.scan_dispatch", run_id)
     except Exception:
         # The broker is down: say so on the run rather than leave it queued for ever.
         logger.exception("Could not queue risk scan %s", run_id)
@@ -75,7 +74,7 @@ def scan_schedule() -> ScanRun:
     return scan_dispatch(run_id=run.pk)
 
 
-def scan_dispatch(*, run_id: int, enqueue: bool = True) -> ScanRun:
+def scan_dispatch(*, run_id: int, queue: bool = True) -> ScanRun:
     """Claim a queued run, split the accounts into chunks, prepare the rules, queue the chunks.
 
     Run again for a run already dispatched (a redelivered dispatcher task), it queues the
@@ -91,11 +90,9 @@ def scan_dispatch(*, run_id: int, enqueue: bool = True) -> ScanRun:
     chunk_ids = list(
         run.chunks.filter(finished_at__isnull=True).order_by("index").values_list("pk", flat=True)
     )
-    if enqueue:
-        from ..tasks import scan_chunk
-
+    if queue:
         for chunk_id in chunk_ids:
-            scan_chunk.delay(chunk_id)
+            enqueue("risk.scan_chunk", chunk_id)
     return run
 
 
@@ -133,7 +130,7 @@ def _split(run: ScanRun, now: datetime) -> None:
 def scan_run_inline(*, trigger: str = ScanTrigger.MANUAL, user: User | None = None) -> ScanRun:
     """The whole scan in this process, chunk after chunk (demo data, tests, shell)."""
     run = ScanRun.objects.create(trigger=trigger, requested_by=user)
-    scan_dispatch(run_id=run.pk, enqueue=False)
+    scan_dispatch(run_id=run.pk, queue=False)
     for chunk_id in run.chunks.order_by("index").values_list("pk", flat=True):
         scan_chunk_process(chunk_id=chunk_id)
     run.refresh_from_db()

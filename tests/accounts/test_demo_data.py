@@ -15,9 +15,9 @@ from django.db.models import F
 from stdnum.cn import uscc
 
 from accounts.choices import ContactChannel, Tier
-from accounts.demo import ACCOUNTS, USERS, build_demo_book, make_uscc, org_code_check_char
 from accounts.models import Account, AccountMembership, Contact, Project
-from accounts.volume import (
+from demo.accounts import ACCOUNTS, USERS, build_demo_book, make_uscc, org_code_check_char
+from demo.accounts_volume import (
     EXEC_USERNAME,
     generate_volume,
     next_volume_index,

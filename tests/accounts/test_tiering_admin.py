@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.choices import ScoringModelStatus
 from accounts.models import AccountScore, Criterion, ScoringModel
-from accounts.tiering_services import (
+from accounts.tiering.services import (
     scoring_model_copy,
     scoring_model_publish,
     tiering_recompute_account,

@@ -15,10 +15,10 @@ from django.conf import settings
 from django.db import connection, connections
 
 from accounts import services
-from accounts import tiering as engine
 from accounts.models import Account, AccountScore, TierChange, TieringRun
-from accounts.tasks import tiering_recompute_all
-from accounts.tiering_services import tiering_recompute_account
+from accounts.tiering import engine
+from accounts.tiering.services import tiering_recompute_account
+from accounts.tiering.tasks import tiering_recompute_all
 from kam.celery import app
 from tests.accounts.tiering_helpers import make_model
 from tests.conftest import IN_CI
@@ -108,7 +108,7 @@ def test_two_concurrent_recomputes_of_one_account_write_one_history_row(
         time.sleep(0.5)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr("accounts.tiering_services.account_inputs", slow_inputs)
+    monkeypatch.setattr("accounts.tiering.services.account_inputs", slow_inputs)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 

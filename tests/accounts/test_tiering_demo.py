@@ -20,8 +20,8 @@ from accounts.models import (
     TierOverride,
     TierPolicy,
 )
-from accounts.tiering_services import scoring_model_problems
-from accounts.volume import generate_volume
+from accounts.tiering.services import scoring_model_problems
+from demo.accounts_volume import generate_volume
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from accounts.tiering import (
+from accounts.tiering.engine import (
     Band,
     CriterionSpec,
     ModelSpec,

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.choices import OverrideStatus, TierChangeCause
 from accounts.models import Account, AccountMembership, AccountScore, TierChange, TierOverride
-from accounts.tiering_services import (
+from accounts.tiering.services import (
     tier_override_approve,
     tier_override_propose,
     tier_override_reject,

@@ -21,14 +21,16 @@ from accounts.models import (
     TieringChunk,
     TieringRun,
 )
-from accounts.tiering import CriterionSpec, ModelSpec
-from accounts.tiering_services import (
+from accounts.tiering import services as tiering_services
+from accounts.tiering.engine import CriterionSpec, ModelSpec
+from accounts.tiering.services import (
     scoring_model_spec,
     tiering_chunk_process,
     tiering_recompute,
     tiering_recompute_account,
     tiering_run_start,
 )
+from kam import queue
 from tests.accounts.tiering_helpers import make_model
 from tests.conftest import Cast
 from tests.factories import AccountFactory, ProjectFactory
@@ -212,17 +214,16 @@ def test_queries_per_chunk_do_not_grow_with_the_chunk(cast: Cast, size: int) -> 
 def test_editing_an_account_or_project_queues_a_rescore_after_commit(
     cast: Cast, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from accounts import tasks
-
-    queued: list[int] = []
+    queued: list[tuple[str, int]] = []
     monkeypatch.setattr(
-        tasks.tiering_recompute_account,
-        "apply_async",
-        lambda args, kwargs: queued.append(args[0]),
+        queue.current_app,
+        "send_task",
+        lambda name, args: queued.append((name, args[0])),
     )
     with django_capture_on_commit_callbacks(execute=True):
         services.account_update(account=cast.account, esg_rating="AA")
-    assert queued == [cast.account.pk]
+    rescore = (tiering_services.TASK_RECOMPUTE_ACCOUNT, cast.account.pk)
+    assert queued == [rescore]
     with django_capture_on_commit_callbacks(execute=True):
         project = Project(
             account=cast.account,
@@ -234,18 +235,54 @@ def test_editing_an_account_or_project_queues_a_rescore_after_commit(
             outstanding=Decimal(10),
         )
         services.project_save(project=project)
-    assert queued == [cast.account.pk, cast.account.pk]
+    assert queued == [rescore, rescore]
+
+
+def test_publishing_queues_a_recompute_of_every_account_after_commit(
+    django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    queued: list[tuple[str, tuple[object, ...]]] = []
+    monkeypatch.setattr(
+        queue.current_app,
+        "send_task",
+        lambda name, args: queued.append((name, args)),
+    )
+    draft = make_model(publish=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        tiering_services.scoring_model_publish(scoring_model=draft, user=None)
+    assert queued == [(tiering_services.TASK_RECOMPUTE_ALL, (RecomputeTrigger.PUBLISH,))]
+
+
+def test_the_services_queue_by_the_registered_task_names() -> None:
+    """The services queue by name (they never import the tasks): the names are the ones
+    registered, unchanged, found by the worker's autodiscovery, and beat's nightly entry
+    names one of them."""
+    from django.conf import settings
+
+    from accounts.tiering import tasks
+    from kam.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+    for name in (
+        "accounts.tiering.recompute_account",
+        "accounts.tiering.recompute_all",
+        "accounts.tiering.recompute_chunk",
+    ):
+        assert name in app.tasks
+    assert tasks.tiering_recompute_account.name == tiering_services.TASK_RECOMPUTE_ACCOUNT
+    assert tasks.tiering_recompute_all.name == tiering_services.TASK_RECOMPUTE_ALL
+    assert tasks.tiering_recompute_chunk.name == tiering_services.TASK_RECOMPUTE_CHUNK
+    nightly = settings.CELERY_BEAT_SCHEDULE["accounts-tiering-nightly"]["task"]
+    assert nightly == tiering_services.TASK_RECOMPUTE_ALL
 
 
 def test_a_broker_outage_does_not_break_the_edit(
     cast: Cast, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from accounts import tasks
-
     def down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.tiering_recompute_account, "apply_async", down)
+    monkeypatch.setattr(queue.current_app, "send_task", down)
     with django_capture_on_commit_callbacks(execute=True):
         services.account_update(account=cast.account, esg_rating="AA")
     cast.account.refresh_from_db()

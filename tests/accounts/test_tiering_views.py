@@ -20,8 +20,8 @@ from accounts.models import (
     PlanWalletLine,
     TierChange,
 )
-from accounts.tiering_selectors import home_tiering
-from accounts.tiering_services import (
+from accounts.tiering.selectors import home_tiering
+from accounts.tiering.services import (
     tier_override_approve,
     tier_override_propose,
     tiering_recompute_account,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from accounts.models import ChoicePoints, Criterion, ScoreBand, ScoringModel
-from accounts.tiering_services import scoring_model_publish
+from accounts.tiering.services import scoring_model_publish
 
 
 def make_model(

@@ -50,7 +50,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kam_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 SETTINGS = "kam.settings.dev"
 
-# Volume users (see accounts/volume.py); the password is the demo password.
+# Volume users (see demo/accounts_volume.py); the password is the demo password.
 RM_USERNAME = "vol.rm0001"
 EXEC_USERNAME = "vol.exec"
 
@@ -448,7 +448,7 @@ def celery_worker(database_url: str, *, concurrency: int = 2) -> Iterator[None]:
 def _sla_backlog_reset() -> None:
     """Make the breach scan's work repeatable on a reused book: forget the breaches of open
     requests whose deadline passed in the last three days (the backlog `generate_volume`
-    leaves, see interactions/service_volume.py)."""
+    leaves, see demo/service_volume.py)."""
     import datetime as dt
 
     from django.db import transaction
@@ -548,9 +548,9 @@ def reviews_reminders(bench: Bench) -> Result:
     import datetime as dt
 
     from interactions.models import ReviewReminder
-    from interactions.quarters import Quarter
     from interactions.selectors.reviews import reminder_targets
     from interactions.tasks.reviews import review_reminders_dispatch
+    from kam.quarters import Quarter
 
     quarter = Quarter.current().next()
     day = quarter.last_day - dt.timedelta(days=10)
@@ -600,15 +600,15 @@ def tiering_recompute(bench: Bench) -> Result:
 
     from accounts.choices import RecomputeTrigger
     from accounts.models import Account, TierChange, TieringChunk, TieringRun
-    from accounts.tasks import tiering_recompute_all
-    from accounts.tiering_demo import volume_tiering_setup
-    from accounts.tiering_services import (
+    from accounts.tiering.services import (
         chunk_size,
         scoring_model_published,
         scoring_model_spec,
         tiering_chunk_process,
         tiering_run_start,
     )
+    from accounts.tiering.tasks import tiering_recompute_all
+    from demo.tiering import volume_tiering_setup
 
     volume_tiering_setup()  # the published model (generate_volume installs it too)
     total = Account.objects.count()
@@ -655,10 +655,10 @@ def tiering_recompute(bench: Bench) -> Result:
 def _dashboard_live(username: str, samples: int = 7) -> dict[str, Any]:
     """The dashboard's figures computed without the cache, in this process: the median time
     of their aggregates (no HTTP, no template)."""
-    from interactions.quarters import Quarter
-    from kam.dashboard.scope import Scope
-    from kam.dashboard.selectors import executive_dashboard
+    from dashboard.scope import Scope
+    from dashboard.selectors import executive_dashboard
     from kam.models import User
+    from kam.quarters import Quarter
 
     user = User.objects.get(username=username)
     timings = []
@@ -710,7 +710,7 @@ def _risk_book(bench: Bench) -> None:
     """Top the book up to 100,000 accounts (without contacts: the scan does not read them),
     with the risk data (rules, covenants and figures, ESG events, earlier ratings)."""
     from accounts.models import Account
-    from risk.volume import generate_risk_volume
+    from demo.risk_volume import generate_risk_volume
 
     missing = RISK_ACCOUNTS - Account.objects.count()
     if missing > 0:
@@ -797,9 +797,7 @@ def risk_scan(bench: Bench) -> Result:
         while ScanRun.objects.get(pk=run.pk).status != ScanStatus.FINISHED:
             time.sleep(0.05)
         result["steady_seconds"] = round(time.perf_counter() - started, 2)
-    probe = scan_dispatch(
-        run_id=ScanRun.objects.create(trigger=ScanTrigger.MANUAL).pk, enqueue=False
-    )
+    probe = scan_dispatch(run_id=ScanRun.objects.create(trigger=ScanTrigger.MANUAL).pk, queue=False)
     with CaptureQueriesContext(connection) as captured:
         scan_chunk_process(chunk_id=probe.chunks.order_by("index").values_list("pk", flat=True)[0])
     result["queries_per_chunk"] = len(captured.captured_queries)
@@ -887,7 +885,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args.reuse:
         results["accounts.generate_volume"] = build(database_url, args.accounts)
     setup_django(database_url)
-    from accounts.demo import demo_password
+    from demo.accounts import demo_password
 
     names = args.only or list(MEASUREMENTS)
     speed_before = machine_speed()

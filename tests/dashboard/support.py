@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from accounts.choices import Currency, PlanActionStatus, Region, Sector
 from accounts.models import Account, AccountPlan, FxRate, PlanAction, Project
-from accounts.volume import EXEC_USERNAME, generate_volume, lead_username, rm_username
-from interactions.service_volume import generate_service_requests
-from interactions.volume import generate_interactions, generate_reviews
-from kam.dashboard.snapshots import snapshots_refresh
+from dashboard.snapshots import snapshots_refresh
+from demo.accounts_volume import EXEC_USERNAME, generate_volume, lead_username, rm_username
+from demo.interactions_volume import generate_interactions, generate_reviews
+from demo.service_volume import generate_service_requests
 from kam.models import User
 from risk.choices import AlertSource, AlertState, Severity
 from risk.models import Alert, RiskRule

@@ -54,7 +54,7 @@ def test_an_unknown_value_is_named_and_the_rest_applies(cast: Cast) -> None:
 
 
 def test_a_period_out_of_range_falls_back_to_this_quarter(cast: Cast) -> None:
-    from interactions.quarters import Quarter
+    from kam.quarters import Quarter
 
     response = client_for(cast.executive).get(reverse("dashboard:executive") + "?period=2019Q1")
     assert response.context["scope"].quarter == Quarter.current()

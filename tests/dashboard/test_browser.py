@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from kam.dashboard.snapshots import snapshots_refresh
+from dashboard.snapshots import snapshots_refresh
 from risk.choices import Severity
 from risk.models import Alert
 from tests.conftest import IN_CI, Cast

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from kam.models import AccountQuarterSnapshot, User
+from dashboard.models import AccountQuarterSnapshot
+from kam.models import User
 from kam.roles import Role
 from risk.models import Alert
 

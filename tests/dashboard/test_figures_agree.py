@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.selectors import account_list_for_user
-from interactions.quarters import Quarter
-from kam.dashboard.scope import Scope
-from kam.dashboard.selectors import exposure
+from dashboard.scope import Scope
+from dashboard.selectors import exposure
+from kam.quarters import Quarter
 
 from .support import build_book, client_for, figure_links, listed
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import Tier
+from dashboard.snapshots import snapshots_refresh
 from interactions.models import AccountContactStats
-from kam.dashboard.snapshots import snapshots_refresh
 from risk.choices import Severity
 from risk.models import Alert
 from tests.conftest import Cast

@@ -15,8 +15,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.choices import Tier
+from dashboard.snapshots import snapshots_refresh
 from interactions.models import Interaction
-from kam.dashboard.snapshots import snapshots_refresh
 from kam.models import AccessLog
 from risk.choices import Severity
 from risk.models import Alert

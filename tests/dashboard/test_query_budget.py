@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.volume import rm_username
+from demo.accounts_volume import rm_username
 from kam.models import User
 from tests.conftest import Cast
 

@@ -13,16 +13,16 @@ from django.urls import reverse
 
 from accounts.choices import AccountStatus, Currency, PlanActionStatus, Tier
 from accounts.models import AccountPlan, FxRate, PlanAction
-from interactions.models import AccountContactStats, ServiceRequest, StrategicReview
-from interactions.quarters import Quarter
-from kam.dashboard import tasks
-from kam.dashboard.snapshots import (
+from dashboard import tasks
+from dashboard.models import AccountQuarterSnapshot
+from dashboard.snapshots import (
     snapshot_chunks,
     snapshot_compute,
     snapshot_quarters_due,
     snapshots_refresh,
 )
-from kam.models import AccountQuarterSnapshot
+from interactions.models import AccountContactStats, ServiceRequest, StrategicReview
+from kam.quarters import Quarter
 from risk.choices import AlertState, Severity
 from risk.models import Alert
 from tests.conftest import Cast

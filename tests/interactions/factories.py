@@ -8,7 +8,7 @@ import factory
 from django.utils import timezone
 
 from interactions.models import Channel, FollowUp, Interaction, StrategicReview
-from interactions.quarters import Quarter
+from kam.quarters import Quarter
 from tests.factories import AccountFactory, UserFactory
 
 

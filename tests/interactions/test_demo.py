@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.demo import seed_demo
-from interactions.demo import seed_interactions
+from demo.accounts import seed_demo
+from demo.interactions import seed_interactions
 from interactions.models import AccountContactStats, FollowUp, Interaction, StrategicReview
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from interactions.quarters import Quarter
 from interactions.services.interactions import FollowUpData, interaction_create
 from interactions.services.reviews import account_sponsor_set, review_create
+from kam.quarters import Quarter
 from kam.services import notification_send
 from tests.conftest import Cast
 from tests.factories import ContactFactory

@@ -14,7 +14,6 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from interactions.models import ReviewReminder
-from interactions.quarters import Quarter
 from interactions.services import reviews as review_services
 from interactions.services.reviews import (
     account_sponsor_set,
@@ -24,6 +23,7 @@ from interactions.services.reviews import (
 )
 from interactions.tasks import reviews as review_tasks
 from kam.models import Notification
+from kam.quarters import Quarter
 from kam.services import notification_send, notification_send_many
 from tests.conftest import Cast
 from tests.factories import AccountFactory

@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interactions.models import AccountSponsor, StrategicReview
-from interactions.quarters import Quarter
 from interactions.selectors.reviews import (
     accounts_missing_review,
     review_coverage_by_team,
 )
 from interactions.services.reviews import account_sponsor_set, review_create, review_update
+from kam.quarters import Quarter
 from tests.conftest import Cast
 from tests.factories import AccountFactory
 

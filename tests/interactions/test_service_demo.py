@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.db.models import Count
 
+from demo.service import seed_service_requests
 from interactions.models import ServiceRequest, SlaBreach
-from interactions.service_demo import seed_service_requests
 from tests.conftest import Cast
 from tests.factories import AccountFactory
 from tests.interactions.sla_support import at

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.db.models import Count, F, Q
 
+from demo.service_volume import generate_service_requests
 from interactions.models import ServiceRequest, ServiceRequestEvent, SlaBreach
-from interactions.service_volume import generate_service_requests
 from interactions.services.service import sla_breach_scan_now
 from tests.conftest import Cast
 from tests.factories import AccountFactory

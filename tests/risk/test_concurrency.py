@@ -106,7 +106,7 @@ def test_two_tasks_for_the_same_chunk_at_once_raise_and_resolve_each_alert_once(
             events[account.pk] = _esg(account)
 
         run = ScanRun.objects.create(trigger="manual")
-        scan_dispatch(run_id=run.pk, enqueue=False)
+        scan_dispatch(run_id=run.pk, queue=False)
         chunk = run.chunks.get()
         _together(
             lambda chunk_id=chunk.pk: scan_chunk_process(chunk_id=chunk_id),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.demo import seed_demo
-from interactions.demo import seed_interactions
+from demo.accounts import seed_demo
+from demo.interactions import seed_interactions
+from demo.risk import seed_risk
 from risk.choices import ACTIVE_STATES, AlertState
-from risk.demo import seed_risk
 from risk.models import Alert, AlertEscalation, CovenantTest, RiskRule, ScanError
 
 pytestmark = pytest.mark.django_db

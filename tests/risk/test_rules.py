@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.choices import AccountStatus, CreditRating, ProjectStage, Tier
 from accounts.models import Account, FxRate
 from interactions.models import AccountContactStats, BreachKind, SlaBreach, StrategicReview
-from interactions.quarters import Quarter
+from kam.quarters import Quarter
 from risk.choices import AlertState, EsgCategory, EsgSeverity, EsgSource, EventKind
 from risk.models import Alert, AlertEvent, EsgEvent, RatingChange
 from tests.conftest import Cast

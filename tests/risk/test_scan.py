@@ -63,7 +63,7 @@ def test_a_chunk_run_again_after_finishing_or_crashing_changes_nothing(cast: Cas
     for account in [cast.account, *AccountFactory.create_batch(4, owner=cast.outsider)]:
         _esg(account)
     run = ScanRun.objects.create(trigger="manual")
-    run = scan_dispatch(run_id=run.pk, enqueue=False)
+    run = scan_dispatch(run_id=run.pk, queue=False)
     chunks = list(run.chunks.order_by("index"))
     assert run.chunks_total == len(chunks) == 3
     # The worker running chunk 1 is killed after its alerts committed, before the chunk was
@@ -85,7 +85,7 @@ def test_a_chunk_run_again_after_finishing_or_crashing_changes_nothing(cast: Cas
 def test_a_dispatcher_delivered_twice_queues_only_unfinished_chunks(cast: Cast) -> None:
     make_rule("esg_event")
     run = ScanRun.objects.create(trigger="manual")
-    with mock.patch("risk.tasks.scan_chunk.delay") as delay:
+    with mock.patch("kam.queue.current_app.send_task") as delay:
         scan_dispatch(run_id=run.pk)
         assert delay.call_count == 1
         chunk = run.chunks.get()
@@ -155,17 +155,17 @@ def test_disabled_rules_do_not_run(cast: Cast) -> None:
 def test_a_scan_requested_by_a_risk_officer_is_queued_after_commit(
     cast: Cast, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with mock.patch("risk.tasks.scan_dispatch.delay") as delay:
+    with mock.patch("kam.queue.current_app.send_task") as send:
         with django_capture_on_commit_callbacks(execute=True):
             run = scan_request(user=cast.risk)
-            delay.assert_not_called()
-        delay.assert_called_once_with(run.pk)
+            send.assert_not_called()
+        send.assert_called_once_with("risk.scan_dispatch", args=(run.pk,))
     assert run.requested_by == cast.risk
     assert run.status == ScanStatus.QUEUED
 
 
 def test_an_unreachable_broker_marks_the_requested_scan_failed(cast: Cast) -> None:
-    with mock.patch("risk.tasks.scan_dispatch.delay", side_effect=ConnectionError("down")):
+    with mock.patch("kam.queue.current_app.send_task", side_effect=ConnectionError("down")):
         from risk.services.scan import _queue_dispatch
 
         run = ScanRun.objects.create(trigger="manual", requested_by=cast.risk)

@@ -245,7 +245,7 @@ def test_recording_an_esg_event(cast: Cast, who: str, status: int) -> None:
 def test_only_risk_officers_run_the_scan_on_demand(cast: Cast, who: str, status: int) -> None:
     from unittest import mock
 
-    with mock.patch("risk.tasks.scan_dispatch.delay"):
+    with mock.patch("kam.queue.current_app.send_task"):
         response = _client(getattr(cast, who)).post(reverse("risk:scan_run"))
     assert response.status_code == status
     assert ScanRun.objects.exists() == (status == 302)

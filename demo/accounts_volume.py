@@ -1,0 +1,402 @@
+"""A large synthetic book for benchmarks: `manage.py generate_volume`.
+
+Rows are written with ``bulk_create`` in batches. ``bulk_create`` runs each field's
+``pre_save``, so contact phones and e-mails are encrypted and their blind indexes
+computed exactly as on ``save()``; it sends no signals, so django-auditlog records
+nothing for volume data (which is what a benchmark book wants).
+
+Runs are additive: account number ``i`` gets a credit code derived from ``i``
+("MA" organisation codes, never used by the demo book) and the next run continues after
+the highest number already in the database, so runs never collide, whatever the seed.
+Accounts go to volume RMs in blocks (200 each by default), ten RMs to a team with its
+own lead; every username starts with ``vol.``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.db.models import Max
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from accounts.choices import (
+    AccountStatus,
+    AccountType,
+    Attitude,
+    ContactChannel,
+    CreditRating,
+    Currency,
+    EsgRating,
+    Industry,
+    MembershipRole,
+    Region,
+    Tier,
+)
+from accounts.models import Account, AccountMembership, Contact, Project
+from demo.accounts import (
+    CHINA_REGIONS,
+    DIVISIONS,
+    GIVEN_NAMES,
+    INDUSTRY_SECTORS,
+    MOBILE_PREFIXES,
+    SURNAMES,
+    TITLES_ZH,
+    build_project,
+    make_uscc,
+)
+from demo.tiering import volume_inputs
+from kam.models import Team, User
+from kam.roles import Role
+
+PREFIX = "vol."
+EXEC_USERNAME = f"{PREFIX}exec"
+RMS_PER_TEAM = 10
+ACCOUNTS_PER_RM = 200
+
+# Volume organisation codes are "MA" + six characters of the USCC alphabet (which is in
+# ASCII order, so the largest code is the largest number).
+_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_BODY_DIGITS = 6
+_VOLUME_USCC_REGEX = r"^91[0-9]{6}MA"
+_DIVISION_LIST = tuple(code for codes in DIVISIONS.values() for code in codes)
+
+
+def rm_username(number: int) -> str:
+    return f"{PREFIX}rm{number:04d}"
+
+
+def lead_username(number: int) -> str:
+    return f"{PREFIX}lead{number:03d}"
+
+
+def team_name(number: int) -> str:
+    return f"Volume team {number:03d}"
+
+
+def volume_org_body(index: int) -> str:
+    digits = []
+    for _ in range(_BODY_DIGITS):
+        index, rest = divmod(index, len(_ALPHABET))
+        digits.append(_ALPHABET[rest])
+    if index:
+        raise ValueError("volume account number out of range")
+    return "MA" + "".join(reversed(digits))
+
+
+def volume_uscc(index: int) -> str:
+    """The credit code of volume account number ``index``: unique per number."""
+    # Valid by construction (the tests check it); validating each one costs seconds at volume.
+    return make_uscc(
+        division=_DIVISION_LIST[index % len(_DIVISION_LIST)],
+        org_body=volume_org_body(index),
+        check=False,
+    )
+
+
+def next_volume_index() -> int:
+    """One past the highest volume account number in the database (0 when there is none)."""
+    top = Account.objects.filter(uscc__regex=_VOLUME_USCC_REGEX).aggregate(
+        top=Max(Substr("uscc", 11, _BODY_DIGITS))
+    )["top"]
+    if not top:
+        return 0
+    value = 0
+    for char in top:
+        value = value * len(_ALPHABET) + _ALPHABET.index(char)
+    return value + 1
+
+
+# ---------------------------------------------------------------- names
+
+CITIES = (
+    ("北京", "Beijing"), ("上海", "Shanghai"), ("广州", "Guangzhou"), ("深圳", "Shenzhen"),
+    ("成都", "Chengdu"), ("重庆", "Chongqing"), ("武汉", "Wuhan"), ("西安", "Xi'an"),
+    ("南京", "Nanjing"), ("杭州", "Hangzhou"), ("天津", "Tianjin"), ("郑州", "Zhengzhou"),
+    ("长沙", "Changsha"), ("济南", "Jinan"), ("沈阳", "Shenyang"), ("昆明", "Kunming"),
+    ("兰州", "Lanzhou"), ("乌鲁木齐", "Urumqi"), ("福州", "Fuzhou"), ("合肥", "Hefei"),
+)  # fmt: skip
+BRANDS = (
+    ("华运", "Huayun"), ("中汇", "Zhonghui"), ("国泰", "Guotai"), ("恒通", "Hengtong"),
+    ("瑞丰", "Ruifeng"), ("远景", "Yuanjing"), ("鼎盛", "Dingsheng"), ("宏达", "Hongda"),
+    ("联合", "Lianhe"), ("长城", "Changcheng"), ("东方", "Dongfang"), ("新世纪", "Xinshiji"),
+    ("同创", "Tongchuang"), ("汇通", "Huitong"), ("金桥", "Jinqiao"), ("中泰", "Zhongtai"),
+    ("海纳", "Haina"), ("华晟", "Huasheng"), ("京泰", "Jingtai"), ("安澜", "Anlan"),
+)  # fmt: skip
+INDUSTRY_WORDS: dict[str, tuple[str, str]] = {
+    Industry.POWER: ("电力投资", "Power Investment"),
+    Industry.RENEWABLES: ("新能源", "New Energy"),
+    Industry.OIL_GAS: ("油气", "Oil & Gas"),
+    Industry.TRANSPORT: ("交通投资", "Transport Investment"),
+    Industry.WATER: ("水务", "Water"),
+    Industry.SOCIAL: ("城市服务", "Urban Services"),
+    Industry.MINING: ("矿业", "Mining"),
+    Industry.TELECOM: ("数字科技", "Digital Technology"),
+    Industry.CONSTRUCTION: ("建设工程", "Engineering & Construction"),
+    Industry.FINANCE: ("融资租赁", "Financial Leasing"),
+    Industry.INDUSTRY: ("实业", "Industrial"),
+    Industry.REAL_ESTATE: ("城市发展", "Urban Development"),
+}
+
+TIER_WEIGHTS = ((Tier.STRATEGIC, 4), (Tier.KEY, 12), (Tier.CORE, 30), (Tier.STANDARD, 54))
+STATUS_WEIGHTS = (
+    (AccountStatus.ACTIVE, 70),
+    (AccountStatus.PROSPECT, 15),
+    (AccountStatus.DORMANT, 10),
+    (AccountStatus.EXITED, 5),
+)
+CHINA_REGION_LIST = tuple(sorted(CHINA_REGIONS))
+OVERSEAS = (Region.SOUTHEAST_ASIA, Region.MIDDLE_EAST, Region.AFRICA, Region.CENTRAL_ASIA)
+
+
+# Choice lists read once: ``TextChoices.values`` builds a new list on every access.
+INDUSTRIES = tuple(Industry.values)
+ACCOUNT_TYPES = tuple(AccountType.values)
+CREDIT_RATINGS = tuple(CreditRating.values[:12])  # AAA to BB-: a book in good standing
+ESG_RATINGS = tuple(EsgRating.values)
+ATTITUDES = tuple(Attitude.values)
+CHANNELS = tuple(ContactChannel.values)
+
+
+def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([value for value, _w in pairs], [w for _v, w in pairs])[0]
+
+
+# ---------------------------------------------------------------- users
+
+
+@dataclass(slots=True)
+class VolumeResult:
+    accounts: int = 0
+    contacts: int = 0
+    projects: int = 0
+    memberships: int = 0
+    users: int = 0
+    teams: int = 0
+    first_index: int = 0
+    seconds: float = 0.0
+
+
+def _ensure_volume_users(
+    *, rm_count: int, password: str, result: VolumeResult
+) -> tuple[dict[int, User], dict[int, Team]]:
+    """RMs 1..rm_count, their teams and leads, and the executive; created when missing."""
+    team_count = math.ceil(rm_count / RMS_PER_TEAM)
+    wanted_teams = {n: team_name(n) for n in range(1, team_count + 1)}
+    existing_teams = {t.name: t for t in Team.objects.filter(name__in=wanted_teams.values())}
+    new_teams = [Team(name=name) for name in wanted_teams.values() if name not in existing_teams]
+    Team.objects.bulk_create(new_teams)
+    result.teams += len(new_teams)
+    teams_by_name = {t.name: t for t in Team.objects.filter(name__in=wanted_teams.values())}
+    teams = {n: teams_by_name[name] for n, name in wanted_teams.items()}
+
+    wanted: dict[str, tuple[str, Team | None]] = {EXEC_USERNAME: (Role.EXECUTIVE, None)}
+    for n in range(1, team_count + 1):
+        wanted[lead_username(n)] = (Role.TEAM_LEAD, teams[n])
+    for n in range(1, rm_count + 1):
+        wanted[rm_username(n)] = (Role.RM, teams[(n - 1) // RMS_PER_TEAM + 1])
+
+    existing = set(User.objects.filter(username__in=wanted).values_list("username", flat=True))
+    missing = [name for name in wanted if name not in existing]
+    if missing:
+        # One slow hash, shared by every volume user.
+        password_hash = make_password(password)
+        User.objects.bulk_create(
+            [
+                User(
+                    username=name,
+                    password=password_hash,
+                    first_name=name.removeprefix(PREFIX),
+                    last_name="Volume",
+                    email=f"{name}@volume.example",
+                    team=wanted[name][1],
+                )
+                for name in missing
+            ],
+            batch_size=1000,
+        )
+        result.users += len(missing)
+    users = {u.username: u for u in User.objects.filter(username__in=wanted)}
+    groups = {g.name: g for g in Group.objects.filter(name__in=Role.values)}
+    Membership = User.groups.through
+    Membership.objects.bulk_create(
+        [
+            Membership(user_id=users[name].pk, group_id=groups[role].pk)
+            for name, (role, _team) in wanted.items()
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    for n, team in teams.items():
+        if team.lead_id is None:
+            team.lead = users[lead_username(n)]
+            team.save(update_fields=["lead"])
+    rms = {n: users[rm_username(n)] for n in range(1, rm_count + 1)}
+    return rms, teams
+
+
+# ---------------------------------------------------------------- rows
+
+
+def _account(rng: random.Random, index: int, owner: User) -> Account:
+    industry = rng.choice(INDUSTRIES)
+    city_zh, city_en = rng.choice(CITIES)
+    brand_zh, brand_en = rng.choice(BRANDS)
+    word_zh, word_en = INDUSTRY_WORDS[industry]
+    tier = _weighted(rng, TIER_WEIGHTS)
+    status = _weighted(rng, STATUS_WEIGHTS)
+    return Account(
+        legal_name_zh=f"{city_zh}{brand_zh}{word_zh}有限公司",
+        legal_name_en=f"{city_en} {brand_en} {word_en} Co., Ltd. {index:06d}",
+        uscc=volume_uscc(index),
+        account_type=rng.choice(ACCOUNT_TYPES),
+        industry=industry,
+        region=rng.choice(CHINA_REGION_LIST),
+        status=status,
+        tier=tier,
+        owner=owner,
+        team_id=owner.team_id,
+        credit_rating=rng.choice(CREDIT_RATINGS),
+        esg_rating=rng.choice(ESG_RATINGS),
+        **volume_inputs(index, tier),  # scoring inputs (tiering)
+    )
+
+
+def _contacts(rng: random.Random, account: Account, count: int) -> list[Contact]:
+    contacts = []
+    names: set[str] = set()
+    for position in range(count):
+        surname, surname_py = rng.choice(SURNAMES)
+        given, given_py = rng.choice(GIVEN_NAMES)
+        name = surname + given
+        if name in names:
+            name = f"{name}{position + 1}"  # (account, name) stays unique
+        names.add(name)
+        title, seniority, influence = TITLES_ZH[min(position, len(TITLES_ZH) - 1)]
+        contacts.append(
+            Contact(
+                account=account,
+                name=name,
+                title=title,
+                seniority=seniority,
+                influence=influence,
+                attitude=rng.choice(ATTITUDES),
+                channel_preferences=list(rng.sample(CHANNELS, 2)),
+                phone=rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}",
+                email=f"{given_py}.{surname_py}{position}@a{account.uscc}.example.com".lower(),
+                is_primary=position == 1,
+            )
+        )
+    return contacts
+
+
+def _projects(rng: random.Random, account: Account, count: int, today: date) -> list[Project]:
+    projects = []
+    taken: set[str] = set()
+    for _ in range(count):
+        region = account.region if rng.random() < 0.85 else rng.choice(OVERSEAS)
+        spec = build_project(
+            rng=rng,
+            sector=rng.choice(INDUSTRY_SECTORS[account.industry]),
+            region=region,
+            currency=Currency.CNY if region in CHINA_REGIONS else Currency.USD,
+            today=today,
+            tier=account.tier,
+            taken=taken,
+        )
+        projects.append(
+            Project(
+                account=account,
+                name=spec.name,
+                sector=spec.sector,
+                region=spec.region,
+                currency=spec.currency,
+                total_cost=spec.total_cost,
+                commitment=spec.commitment,
+                outstanding=spec.outstanding,
+                stage=spec.stage,
+                financial_close_date=spec.financial_close_date,
+                planned_cod=spec.planned_cod,
+                forecast_cod=spec.forecast_cod,
+                equator_category=spec.equator_category,
+                is_green=spec.is_green,
+            )
+        )
+    return projects
+
+
+def analyze_tables() -> None:
+    """Refresh PostgreSQL's planner statistics after a bulk load; autovacuum would get there
+    later, and until then the planner guesses row counts from an empty table."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [m._meta.db_table for m in (Account, AccountMembership, Contact, Project, User)]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
+
+
+@transaction.atomic
+def generate_volume(
+    *,
+    accounts: int,
+    password: str,
+    contacts_per_account: int = 5,
+    projects_per_account: int = 2,
+    accounts_per_rm: int = ACCOUNTS_PER_RM,
+    membership_share: float = 0.1,
+    seed: int = 0,
+    batch_size: int = 2000,
+    progress: Callable[[str], None] | None = None,
+) -> VolumeResult:
+    """Add ``accounts`` synthetic accounts with their contacts, projects and account teams."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    result = VolumeResult(first_index=next_volume_index())
+    first, end = result.first_index, result.first_index + accounts
+    rm_count = max(1, math.ceil(end / accounts_per_rm))
+    rms, _teams = _ensure_volume_users(rm_count=rm_count, password=password, result=result)
+
+    for chunk_start in range(first, end, batch_size):
+        chunk = range(chunk_start, min(chunk_start + batch_size, end))
+        rows = [_account(rng, i, rms[i // accounts_per_rm + 1]) for i in chunk]
+        Account.objects.bulk_create(rows, batch_size=batch_size)
+        contacts: list[Contact] = []
+        projects: list[Project] = []
+        members: list[AccountMembership] = []
+        for i, account in zip(chunk, rows, strict=True):
+            contacts.extend(_contacts(rng, account, contacts_per_account))
+            projects.extend(_projects(rng, account, projects_per_account, today))
+            if rng.random() < membership_share:
+                # A co-RM from the same team: the owner's neighbour in the team.
+                rm_number = i // accounts_per_rm + 1
+                team_first = (rm_number - 1) // RMS_PER_TEAM * RMS_PER_TEAM + 1
+                mate = team_first + (rm_number - team_first + 1) % RMS_PER_TEAM
+                if mate != rm_number and mate in rms:
+                    members.append(
+                        AccountMembership(
+                            account=account, user=rms[mate], role=MembershipRole.CO_RM
+                        )
+                    )
+        Contact.objects.bulk_create(contacts, batch_size=batch_size)
+        Project.objects.bulk_create(projects, batch_size=batch_size)
+        AccountMembership.objects.bulk_create(members, batch_size=batch_size)
+        result.accounts += len(rows)
+        result.contacts += len(contacts)
+        result.projects += len(projects)
+        result.memberships += len(members)
+        if progress:
+            progress(
+                f"  {result.accounts:>7} accounts, {result.contacts} contacts, "
+                f"{result.projects} projects ({time.perf_counter() - started:.1f} s)"
+            )
+    result.seconds = time.perf_counter() - started
+    return result

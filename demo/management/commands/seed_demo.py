@@ -1,0 +1,80 @@
+"""Load the demo book (users per role, teams, ~60 accounts with contacts and projects)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from accounts.models import Account
+from demo.accounts import demo_password, seed_demo
+from demo.dashboard import seed_dashboard
+from demo.interactions import seed_interactions
+from demo.risk import seed_risk
+from demo.service import seed_service_requests
+from demo.tiering import describe as describe_tiering
+from demo.tiering import seed_tiering
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a realistic demo project-finance book: one user per role (password from "
+        "DEMO_PASSWORD, default kam-demo-2026), two teams, about 60 accounts with contacts, "
+        "projects and account teams. Idempotent: existing rows are left unchanged."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when any account exists already.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and Account.objects.exists():
+            self.stdout.write("Accounts exist already; demo data not loaded.")
+            return
+        started = time.perf_counter()
+        password = demo_password()
+        result = seed_demo(password=password)
+        tiering = seed_tiering()  # scoring model, scores, overrides, account plans
+        if tiering.inputs or tiering.plans or tiering.overrides:
+            self.stdout.write(describe_tiering(tiering) + ".")
+        history = seed_interactions()  # interactions, follow-ups, sponsors, strategic reviews
+        if history.interactions or history.reviews:
+            self.stdout.write(
+                f"Relationship history: {history.interactions} interactions, "
+                f"{history.follow_ups} follow-ups, {history.reviews} strategic reviews, "
+                f"{history.sponsors} executive sponsors."
+            )
+        service = seed_service_requests()  # requests in every state, SLA breaches recorded
+        if service.requests:
+            self.stdout.write(
+                f"Service requests: {service.requests}, {service.breaches} SLA breaches recorded."
+            )
+        risk = seed_risk()  # rules, covenants, ESG events, then a scan: alerts (read the above)
+        self.stdout.write(
+            f"Risk: {risk.rules} rules, {risk.figures} covenant figures, {risk.esg_events} ESG "
+            f"events; {sum(risk.alerts.values())} active alerts after the scan."
+        )
+        snapshots = seed_dashboard()  # quarterly snapshots: dashboard trends and scorecards
+        self.stdout.write(
+            f"Dashboards: {snapshots.rows} quarterly snapshots over {len(snapshots.quarters)} "
+            "quarters."
+        )
+        elapsed = time.perf_counter() - started
+        if not result.created_anything and not result.memberships:
+            self.stdout.write(f"Demo data already loaded; nothing to do ({elapsed:.1f} s).")
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data loaded in {elapsed:.1f} s: {result.users} users, {result.teams} teams, "
+                f"{result.accounts} accounts, {result.contacts} contacts, "
+                f"{result.projects} projects, {result.memberships} account-team memberships."
+            )
+        )
+        if result.users:
+            self.stdout.write(f"Demo logins (password {password!r}):")
+            for username, role in result.logins:
+                self.stdout.write(f"  {username:<16} {role}")
