@@ -52,14 +52,14 @@ class AccountAdmin(GuardedModelAdmin):
     actions = ["mark_dormant", "mark_active"]
 
     @admin.action(description=_("Mark selected accounts dormant"))
-    def mark_dormant(self, request, queryset):  # type: ignore[no-untyped-def]
+    def mark_dormant(self, request, queryset):
         self._set_status(request, queryset, "dormant")
 
     @admin.action(description=_("Mark selected accounts active"))
-    def mark_active(self, request, queryset):  # type: ignore[no-untyped-def]
+    def mark_active(self, request, queryset):
         self._set_status(request, queryset, "active")
 
-    def _set_status(self, request, queryset, status):  # type: ignore[no-untyped-def]
+    def _set_status(self, request, queryset, status):
         # Saved one by one so each change lands in the audit trail.
         for account in queryset:
             account.status = status
@@ -95,7 +95,7 @@ class ContactAdmin(admin.ModelAdmin):
     def masked_email(self, obj: Contact) -> str:
         return obj.masked_email
 
-    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
+    def get_search_results(self, request, queryset, search_term):
         # Exact phone or e-mail matches go through the blind index: the data is encrypted.
         results, distinct = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()

@@ -25,7 +25,7 @@ class UserAdmin(DjangoUserAdmin):
         (_("Portal"), {"fields": ("team", "language")}),
     )
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
     @admin.display(description=_("roles"))
@@ -44,7 +44,7 @@ class MemberInline(admin.TabularInline):
     verbose_name = _("member")
     verbose_name_plural = _("members")
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -67,13 +67,13 @@ class AccessLogAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ("user",)
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

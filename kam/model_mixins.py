@@ -10,7 +10,7 @@ from django.utils import translation
 _LABELS: dict[tuple[int, str | None], dict[Any, str]] = {}
 
 
-def choice_labels(field: models.Field) -> dict[Any, str]:  # type: ignore[type-arg]
+def choice_labels(field: models.Field) -> dict[Any, str]:
     """value → label of ``field``'s choices, translated into the active language; built once
     per field and language."""
     key = (id(field), translation.get_language())
@@ -25,7 +25,7 @@ class ChoiceLabels:
     rebuilds the field's choices into a dict on every call, hashing — so translating — each
     lazy label: a list of 25 rows with four choice columns translated a thousand strings."""
 
-    def _get_FIELD_display(self, field: models.Field) -> str:  # type: ignore[type-arg]
+    def _get_FIELD_display(self, field: models.Field) -> str:
         value = getattr(self, field.attname)
         try:
             return choice_labels(field).get(value, value)

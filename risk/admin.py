@@ -63,7 +63,7 @@ class RiskRuleAdmin(admin.ModelAdmin):
         codes = [obj.rule_type] if obj and obj.pk else None
         return render_to_string(
             "risk/_rule_reference.html", {"reference": registry.parameter_reference(codes)}
-        )  # type: ignore[return-value]
+        )
 
     def save_model(self, request: HttpRequest, obj: RiskRule, form: Any, change: bool) -> None:
         obj.updated_by = request.user  # type: ignore[assignment]

@@ -59,7 +59,7 @@ class _DraftOnlyMixin:
             return False
         return super().has_delete_permission(request, obj)  # type: ignore[misc]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # type: ignore[override]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         model = self._model_of(obj) if obj is not None else None
         if model is not None and not model.is_draft:
             return False

@@ -41,7 +41,7 @@ class ContactChoiceField(forms.ModelMultipleChoiceField):
         self.channels = channels
         super().__init__(*args, **kwargs)
 
-    def label_from_instance(self, obj: Contact) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Contact) -> str:
         preferred = [self.channels[c].label for c in obj.channel_preferences if c in self.channels]
         label = f"{obj.name} — {obj.title}" if obj.title else obj.name
         if preferred:
@@ -50,12 +50,12 @@ class ContactChoiceField(forms.ModelMultipleChoiceField):
 
 
 class UserChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: User) -> str:
         return obj.short_name
 
 
 class OwnerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: User) -> str:
         return obj.short_name
 
 
@@ -195,11 +195,11 @@ class FollowUpForm(forms.Form):
 FollowUpFormSet = forms.formset_factory(FollowUpForm, extra=3, max_num=10, absolute_max=20)
 
 
-def follow_up_formset(data: Any, *, account: Account, prefix: str = "actions") -> forms.BaseFormSet:  # type: ignore[type-arg]
+def follow_up_formset(data: Any, *, account: Account, prefix: str = "actions") -> forms.BaseFormSet:
     return FollowUpFormSet(data, prefix=prefix, form_kwargs={"owners": account_team_users(account)})
 
 
-def follow_up_data(formset: forms.BaseFormSet) -> list[FollowUpData]:  # type: ignore[type-arg]
+def follow_up_data(formset: forms.BaseFormSet) -> list[FollowUpData]:
     rows = []
     for form in formset.forms:
         item = form.to_data()

@@ -116,7 +116,7 @@ def _checkboxes(field: forms.BoundField, invalid: bool) -> SafeString:
 
 def _input(field: forms.BoundField, invalid: bool) -> SafeString:
     widget = field.field.widget
-    kind = widget.input_type  # type: ignore[attr-defined]
+    kind = widget.input_type
     attrs = _attrs(field, f"{_INPUT_CLASSES.get(kind, '')} form-control".strip(), invalid)
     attrs["type"] = kind
     value = widget.format_value(field.value())

@@ -34,7 +34,7 @@ def _account_data(cast: Cast, **overrides: Any) -> dict[str, Any]:
     return data
 
 
-def test_rm_creates_an_account_owned_in_their_team(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_rm_creates_an_account_owned_in_their_team(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     response = client.post(reverse("accounts:create"), _account_data(cast))
     account = Account.objects.get(legal_name_en="New Energy Investment Group")
@@ -56,7 +56,7 @@ def test_rm_creates_an_account_owned_in_their_team(client, cast: Cast) -> None: 
 )
 def test_account_form_rejects_bad_input_with_a_field_error(
     client, cast: Cast, overrides: dict[str, str], field: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client.force_login(cast.owner)
     response = client.post(reverse("accounts:create"), _account_data(cast, **overrides))
     assert response.status_code == 200
@@ -64,14 +64,14 @@ def test_account_form_rejects_bad_input_with_a_field_error(
     assert Account.objects.count() == 1
 
 
-def test_duplicate_credit_code_is_refused(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_credit_code_is_refused(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     response = client.post(reverse("accounts:create"), _account_data(cast, uscc=cast.account.uscc))
     assert "uscc" in response.context["form"].errors
     assert Account.objects.count() == 1
 
 
-def test_foreign_entity_without_credit_code_is_fine_and_stored_as_null(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_foreign_entity_without_credit_code_is_fine_and_stored_as_null(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     for name in ("Iberia Renovables SA", "Gulf Water Utility"):
         client.post(
@@ -81,13 +81,13 @@ def test_foreign_entity_without_credit_code_is_fine_and_stored_as_null(client, c
     assert Account.objects.filter(uscc__isnull=True).count() == 2
 
 
-def test_an_rm_cannot_hand_an_account_to_another_teams_rm(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_an_rm_cannot_hand_an_account_to_another_teams_rm(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     response = client.post(reverse("accounts:create"), _account_data(cast, owner=cast.outsider.pk))
     assert "owner" in response.context["form"].errors
 
 
-def test_team_lead_reassigns_an_account_within_the_team(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_team_lead_reassigns_an_account_within_the_team(client, cast: Cast) -> None:
     from kam.roles import Role
     from tests.factories import UserFactory
 
@@ -122,7 +122,7 @@ def _project_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def test_project_is_saved_with_decimal_amounts(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_project_is_saved_with_decimal_amounts(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     response = client.post(
         reverse("accounts:project_create", args=[cast.account.pk]), _project_data()
@@ -148,7 +148,7 @@ def test_project_is_saved_with_decimal_amounts(client, cast: Cast) -> None:  # t
 )
 def test_project_form_rejects_bad_amounts_and_choices(
     client, cast: Cast, overrides: dict[str, str], field: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client.force_login(cast.owner)
     response = client.post(
         reverse("accounts:project_create", args=[cast.account.pk]), _project_data(**overrides)
@@ -190,7 +190,7 @@ def _contact_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def test_contact_is_saved_encrypted_with_its_preferences(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_contact_is_saved_encrypted_with_its_preferences(client, cast: Cast) -> None:
     client.force_login(cast.teammate)
     response = client.post(
         reverse("accounts:contact_create", args=[cast.account.pk]), _contact_data()
@@ -215,7 +215,7 @@ def test_contact_is_saved_encrypted_with_its_preferences(client, cast: Cast) -> 
 )
 def test_contact_form_rejects_bad_input(
     client, cast: Cast, overrides: dict[str, Any], field: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client.force_login(cast.owner)
     response = client.post(
         reverse("accounts:contact_create", args=[cast.account.pk]), _contact_data(**overrides)
@@ -225,7 +225,7 @@ def test_contact_form_rejects_bad_input(
     assert not Contact.objects.exists()
 
 
-def test_a_contact_of_another_account_cannot_be_edited_through_this_one(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_a_contact_of_another_account_cannot_be_edited_through_this_one(client, cast: Cast) -> None:
     from tests.factories import ContactFactory
 
     foreign = ContactFactory(name="Hidden Person")

@@ -108,7 +108,7 @@ WRITE_PAGES = ["edit", "contact_create", "contact_edit", "project_create", "proj
 
 
 @pytest.mark.parametrize("who", SEES + DENIED)
-def test_account_pages_answer_by_role(client, cast: Cast, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_account_pages_answer_by_role(client, cast: Cast, who: str) -> None:
     pages = _pages(cast)
     client.force_login(getattr(cast, who))
     for name in READ_PAGES:
@@ -125,7 +125,7 @@ def test_account_pages_answer_by_role(client, cast: Cast, who: str) -> None:  # 
 @pytest.mark.parametrize("who", READ_ONLY + DENIED)
 def test_a_post_from_someone_who_may_not_change_changes_nothing(
     client, cast: Cast, who: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     client.force_login(getattr(cast, who))
     url = reverse("accounts:edit", args=[cast.account.pk])
     response = client.post(
@@ -145,7 +145,7 @@ def test_a_post_from_someone_who_may_not_change_changes_nothing(
 
 
 @pytest.mark.parametrize("who", SEES + DENIED)
-def test_account_list_shows_only_visible_accounts(client, cast: Cast, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_account_list_shows_only_visible_accounts(client, cast: Cast, who: str) -> None:
     AccountFactory(owner=cast.outsider, legal_name_en="Harbour Logistics Group")
     client.force_login(getattr(cast, who))
     body = client.get(reverse("accounts:list")).content.decode()
@@ -156,21 +156,21 @@ def test_account_list_shows_only_visible_accounts(client, cast: Cast, who: str) 
 
 
 @pytest.mark.parametrize("who", SEES + DENIED)
-def test_search_by_credit_code_never_reveals_a_hidden_account(client, cast: Cast, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_search_by_credit_code_never_reveals_a_hidden_account(client, cast: Cast, who: str) -> None:
     client.force_login(getattr(cast, who))
     body = client.get(reverse("accounts:list"), {"q": cast.account.uscc}).content.decode()
     assert ("Sunrise Power Holdings" in body) is (who in SEES)
 
 
 @pytest.mark.parametrize("who", ["executive", "risk", "compliance"])
-def test_read_only_roles_cannot_create_accounts(client, cast: Cast, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_read_only_roles_cannot_create_accounts(client, cast: Cast, who: str) -> None:
     client.force_login(getattr(cast, who))
     assert client.get(reverse("accounts:create")).status_code == 403
     assert client.post(reverse("accounts:create"), {"legal_name_en": "X"}).status_code == 403
     assert Account.objects.count() == 1
 
 
-def test_anonymous_users_are_sent_to_login(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_users_are_sent_to_login(client, cast: Cast) -> None:
     for url in (
         reverse("home"),
         reverse("accounts:list"),

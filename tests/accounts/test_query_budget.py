@@ -28,7 +28,7 @@ HOME_BUDGET = 10 + 5 + 2 + 2 + 2
 @pytest.mark.parametrize("who", ["owner", "executive", "lead"])
 def test_account_list_query_budget(
     client, django_assert_max_num_queries, cast: Cast, rows: int, who: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     AccountFactory.create_batch(rows, owner=cast.owner)
     client.force_login(getattr(cast, who))
     with django_assert_max_num_queries(LIST_BUDGET):
@@ -40,7 +40,7 @@ def test_account_list_query_budget(
 @pytest.mark.parametrize("rows", [5, 500])
 def test_account_detail_query_budget(
     client, django_assert_max_num_queries, cast: Cast, rows: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     ContactFactory.create_batch(rows, account=cast.account)
     ProjectFactory.create_batch(rows, account=cast.account)
     MembershipFactory.create_batch(3, account=cast.account)
@@ -52,7 +52,7 @@ def test_account_detail_query_budget(
 
 
 @pytest.mark.parametrize("rows", [5, 500])
-def test_home_query_budget(client, django_assert_max_num_queries, cast: Cast, rows: int) -> None:  # type: ignore[no-untyped-def]
+def test_home_query_budget(client, django_assert_max_num_queries, cast: Cast, rows: int) -> None:
     AccountFactory.create_batch(rows, owner=cast.owner)
     client.force_login(cast.owner)
     with django_assert_max_num_queries(HOME_BUDGET):

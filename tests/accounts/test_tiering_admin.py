@@ -25,7 +25,7 @@ from tests.conftest import Cast
 pytestmark = pytest.mark.django_db
 
 
-def _action(client, action: str, model: ScoringModel):  # type: ignore[no-untyped-def]
+def _action(client, action: str, model: ScoringModel):
     return client.post(
         reverse("admin:accounts_scoringmodel_changelist"),
         {"action": action, "_selected_action": [model.pk]},
@@ -33,11 +33,11 @@ def _action(client, action: str, model: ScoringModel):  # type: ignore[no-untype
     )
 
 
-def _messages(response) -> list[str]:  # type: ignore[no-untyped-def]
+def _messages(response) -> list[str]:
     return [str(m.message) for m in get_messages(response.wsgi_request)]
 
 
-def test_publishing_an_invalid_draft_lists_every_problem(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_an_invalid_draft_lists_every_problem(client, cast: Cast) -> None:
     draft = make_model(publish=False, esg_weight="30", strategic="50", key="60")
     client.force_login(cast.admin)
     response = _action(client, "publish", draft)
@@ -52,7 +52,7 @@ def test_publishing_an_invalid_draft_lists_every_problem(client, cast: Cast) -> 
     assert "add up to 90" in page.content.decode()
 
 
-def test_publishing_makes_the_next_version_and_supersedes_the_last(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_makes_the_next_version_and_supersedes_the_last(client, cast: Cast) -> None:
     first = make_model()
     assert first.version == 1
     draft = make_model(publish=False, strategic="85")
@@ -68,7 +68,7 @@ def test_publishing_makes_the_next_version_and_supersedes_the_last(client, cast:
         scoring_model_publish(scoring_model=draft, user=None)
 
 
-def test_new_draft_from_a_version_copies_its_criteria(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_new_draft_from_a_version_copies_its_criteria(client, cast: Cast) -> None:
     source = make_model()
     client.force_login(cast.admin)
     response = _action(client, "new_draft", source)
@@ -83,7 +83,7 @@ def test_new_draft_from_a_version_copies_its_criteria(client, cast: Cast) -> Non
     assert draft.criteria.get(input="esg_rating").choice_points.count() == 7
 
 
-def test_published_versions_are_read_only_in_the_admin(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_published_versions_are_read_only_in_the_admin(client, cast: Cast) -> None:
     model = make_model()
     criterion = model.criteria.get(input="exposure")
     client.force_login(cast.admin)
@@ -130,7 +130,7 @@ def test_scores_keep_their_version_which_cannot_be_deleted(cast: Cast) -> None:
         first.delete()
 
 
-def test_history_and_overrides_are_read_only_in_the_admin(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_history_and_overrides_are_read_only_in_the_admin(client, cast: Cast) -> None:
     client.force_login(cast.admin)
     for name in ("tierchange", "tieroverride", "accountscore"):
         assert client.get(reverse(f"admin:accounts_{name}_changelist")).status_code == 200

@@ -37,7 +37,7 @@ def _need_redis() -> None:
     redis.Redis.from_url(settings.CELERY_BROKER_URL).ping()  # fails loudly if Redis is down
 
 
-def _wait(condition, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+def _wait(condition, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -61,7 +61,7 @@ def _book(n: int) -> list[Account]:
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_the_chunked_recompute(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_real_worker_runs_the_chunked_recompute(settings) -> None:
     _need_redis()
     settings.TIERING_CHUNK_SIZE = 5
     make_model()
@@ -104,7 +104,7 @@ def test_two_concurrent_recomputes_of_one_account_write_one_history_row(
     # two really overlap: without the row lock both would see "standard" and both write history.
     original = engine.account_inputs
 
-    def slow_inputs(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def slow_inputs(*args, **kwargs):
         time.sleep(0.5)
         return original(*args, **kwargs)
 

@@ -281,12 +281,12 @@ def test_the_database_refuses_self_approval_and_two_open_proposals(cast: Cast) -
 # ---------------------------------------------------------------- views
 
 
-def _post(client, user, name: str, override: TierOverride, **data: str):  # type: ignore[no-untyped-def]
+def _post(client, user, name: str, override: TierOverride, **data: str):
     client.force_login(user)
     return client.post(reverse(f"accounts:{name}", args=[override.pk]), data)
 
 
-def test_propose_view_validates_and_creates(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_propose_view_validates_and_creates(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     url = reverse("accounts:override_propose", args=[cast.account.pk])
     assert client.get(url).status_code == 200
@@ -303,7 +303,7 @@ def test_propose_view_validates_and_creates(client, cast: Cast) -> None:  # type
     ("who", "status"),
     [("owner", 200), ("teammate", 200), ("lead", 200), ("executive", 403), ("outsider", 404)],
 )
-def test_propose_view_per_role(client, cast: Cast, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_propose_view_per_role(client, cast: Cast, who: str, status: int) -> None:
     client.force_login(getattr(cast, who))
     url = reverse("accounts:override_propose", args=[cast.account.pk])
     assert client.get(url).status_code == status
@@ -323,7 +323,7 @@ def test_propose_view_per_role(client, cast: Cast, who: str, status: int) -> Non
         ("outsider", 404),
     ],
 )
-def test_approve_view_per_role(client, cast: Cast, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_approve_view_per_role(client, cast: Cast, who: str, status: int) -> None:
     _scored(cast)
     proposer = UserFactory(roles=[Role.RM], team=cast.team)
     AccountMembership.objects.create(account=cast.account, user=proposer)
@@ -338,7 +338,7 @@ def test_approve_view_per_role(client, cast: Cast, who: str, status: int) -> Non
     assert (override.status == OverrideStatus.APPROVED) is (status == 302)
 
 
-def test_another_teams_lead_who_can_see_the_account_still_gets_403(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_another_teams_lead_who_can_see_the_account_still_gets_403(client, cast: Cast) -> None:
     _scored(cast)
     AccountMembership.objects.create(account=cast.account, user=cast.other_lead)
     override = _propose(cast)
@@ -348,7 +348,7 @@ def test_another_teams_lead_who_can_see_the_account_still_gets_403(client, cast:
     assert response.status_code == 403
 
 
-def test_self_approval_in_the_view_is_refused_with_a_message(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_self_approval_in_the_view_is_refused_with_a_message(client, cast: Cast) -> None:
     _scored(cast)
     override = tier_override_propose(
         account=cast.account, user=cast.lead, requested_tier="strategic", reason=REASON
@@ -360,7 +360,7 @@ def test_self_approval_in_the_view_is_refused_with_a_message(client, cast: Cast)
     assert override.status == OverrideStatus.PENDING
 
 
-def test_reject_view_requires_a_note(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_reject_view_requires_a_note(client, cast: Cast) -> None:
     override = _propose(cast, "key")
     response = _post(client, cast.lead, "override_reject", override, **{"reject-note": ""})
     assert response.status_code == 200 and response.context["reject_form"].errors
@@ -370,7 +370,7 @@ def test_reject_view_requires_a_note(client, cast: Cast) -> None:  # type: ignor
     assert override.status == OverrideStatus.REJECTED
 
 
-def test_revoke_and_withdraw_views(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_revoke_and_withdraw_views(client, cast: Cast) -> None:
     _scored(cast)
     pending = _propose(cast, "core")
     assert _post(client, cast.teammate, "override_withdraw", pending).status_code == 403
@@ -391,13 +391,13 @@ def test_revoke_and_withdraw_views(client, cast: Cast) -> None:  # type: ignore[
     assert cast.account.tier == "key"
 
 
-def test_get_is_not_allowed_on_decisions(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_get_is_not_allowed_on_decisions(client, cast: Cast) -> None:
     override = _propose(cast, "key")
     client.force_login(cast.lead)
     assert client.get(reverse("accounts:override_approve", args=[override.pk])).status_code == 405
 
 
-def test_queue_lists_what_the_user_decides_and_proposed(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_queue_lists_what_the_user_decides_and_proposed(client, cast: Cast) -> None:
     override = _propose(cast, "key")
     client.force_login(cast.lead)
     response = client.get(reverse("accounts:override_queue"))
@@ -412,7 +412,7 @@ def test_queue_lists_what_the_user_decides_and_proposed(client, cast: Cast) -> N
         assert client.get(reverse("accounts:override_queue")).context["to_decide"] == []
 
 
-def test_executives_queue_holds_proposals_of_leads(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_executives_queue_holds_proposals_of_leads(client, cast: Cast) -> None:
     override = tier_override_propose(
         account=cast.account, user=cast.lead, requested_tier="key", reason=REASON
     )
@@ -424,7 +424,7 @@ def test_executives_queue_holds_proposals_of_leads(client, cast: Cast) -> None: 
     assert client.get(reverse("accounts:override_queue")).context["to_decide"] == []
 
 
-def test_override_detail_per_role(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_override_detail_per_role(client, cast: Cast) -> None:
     override = _propose(cast, "key")
     url = reverse("accounts:override_detail", args=[override.pk])
     for who, status in (
@@ -443,7 +443,7 @@ def test_override_detail_per_role(client, cast: Cast) -> None:  # type: ignore[n
             assert not response.context["can_decide"] and response.context["can_withdraw"]
 
 
-def test_rm_without_role_on_another_team_gets_404_on_overrides(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_rm_without_role_on_another_team_gets_404_on_overrides(client, cast: Cast) -> None:
     override = _propose(cast, "key")
     stranger = UserFactory(roles=[Role.RM])
     client.force_login(stranger)

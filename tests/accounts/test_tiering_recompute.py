@@ -213,7 +213,7 @@ def test_queries_per_chunk_do_not_grow_with_the_chunk(cast: Cast, size: int) -> 
 
 def test_editing_an_account_or_project_queues_a_rescore_after_commit(
     cast: Cast, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     queued: list[tuple[str, int]] = []
     monkeypatch.setattr(
         queue.current_app,
@@ -240,7 +240,7 @@ def test_editing_an_account_or_project_queues_a_rescore_after_commit(
 
 def test_publishing_queues_a_recompute_of_every_account_after_commit(
     django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     queued: list[tuple[str, tuple[object, ...]]] = []
     monkeypatch.setattr(
         queue.current_app,
@@ -278,7 +278,7 @@ def test_the_services_queue_by_the_registered_task_names() -> None:
 
 def test_a_broker_outage_does_not_break_the_edit(
     cast: Cast, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     def down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("broker down")
 

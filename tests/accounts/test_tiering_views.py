@@ -65,7 +65,7 @@ def _plan(account: Account, owner: object, actions: int = 2) -> AccountPlan:
 # ---------------------------------------------------------------- account page
 
 
-def test_account_page_shows_the_breakdown_as_meters(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_account_page_shows_the_breakdown_as_meters(client, cast: Cast) -> None:
     make_model()
     _score(cast.account)
     client.force_login(cast.owner)
@@ -79,7 +79,7 @@ def test_account_page_shows_the_breakdown_as_meters(client, cast: Cast) -> None:
     assert reverse("accounts:override_propose", args=[cast.account.pk]) in body
 
 
-def test_account_page_offers_no_proposal_to_readers(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_account_page_offers_no_proposal_to_readers(client, cast: Cast) -> None:
     make_model()
     _score(cast.account)
     client.force_login(cast.executive)
@@ -88,7 +88,7 @@ def test_account_page_offers_no_proposal_to_readers(client, cast: Cast) -> None:
     assert "72.0" in body
 
 
-def test_account_page_says_when_a_required_plan_is_missing(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_account_page_says_when_a_required_plan_is_missing(client, cast: Cast) -> None:
     make_model()
     _score(cast.account)  # Key: requires a plan
     client.force_login(cast.owner)
@@ -101,7 +101,7 @@ def test_account_page_says_when_a_required_plan_is_missing(client, cast: Cast) -
 
 
 @pytest.mark.parametrize(("who", "status"), ROLES)
-def test_tiering_page_per_role(client, cast: Cast, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_tiering_page_per_role(client, cast: Cast, who: str, status: int) -> None:
     make_model()
     _score(cast.account)
     client.force_login(getattr(cast, who))
@@ -116,7 +116,7 @@ def test_tiering_page_per_role(client, cast: Cast, who: str, status: int) -> Non
 
 
 @pytest.mark.parametrize(("who", "status"), ROLES)
-def test_plan_page_per_role(client, cast: Cast, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_plan_page_per_role(client, cast: Cast, who: str, status: int) -> None:
     _plan(cast.account, cast.owner)
     client.force_login(getattr(cast, who))
     response = client.get(reverse("accounts:plan", args=[cast.account.pk]))
@@ -133,7 +133,7 @@ def test_plan_page_per_role(client, cast: Cast, who: str, status: int) -> None: 
     ("who", "status"),
     [("owner", 200), ("teammate", 200), ("lead", 200), ("executive", 403), ("outsider", 404)],
 )
-def test_plan_edit_per_role(client, cast: Cast, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_plan_edit_per_role(client, cast: Cast, who: str, status: int) -> None:
     client.force_login(getattr(cast, who))
     url = reverse("accounts:plan_edit", args=[cast.account.pk])
     assert client.get(url).status_code == status
@@ -171,7 +171,7 @@ def _plan_post(**extra: str) -> dict[str, str]:
     return data
 
 
-def test_plan_edit_saves_wallet_and_bundle(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_plan_edit_saves_wallet_and_bundle(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     client.post(reverse("accounts:plan_edit", args=[cast.account.pk]), _plan_post())
     plan = AccountPlan.objects.get(account=cast.account)
@@ -181,7 +181,7 @@ def test_plan_edit_saves_wallet_and_bundle(client, cast: Cast) -> None:  # type:
     assert plan.updated_by == cast.owner
 
 
-def test_plan_edit_refuses_revenue_above_the_wallet_and_saves_nothing(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_plan_edit_refuses_revenue_above_the_wallet_and_saves_nothing(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     response = client.post(
         reverse("accounts:plan_edit", args=[cast.account.pk]),
@@ -192,7 +192,7 @@ def test_plan_edit_refuses_revenue_above_the_wallet_and_saves_nothing(client, ca
     assert not AccountPlan.objects.exists()
 
 
-def test_plan_edit_refuses_a_product_line_twice(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_plan_edit_refuses_a_product_line_twice(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     response = client.post(
         reverse("accounts:plan_edit", args=[cast.account.pk]),
@@ -203,7 +203,7 @@ def test_plan_edit_refuses_a_product_line_twice(client, cast: Cast) -> None:  # 
     assert not AccountPlan.objects.exists()
 
 
-def test_plan_objectives_are_required(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_plan_objectives_are_required(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     response = client.post(
         reverse("accounts:plan_edit", args=[cast.account.pk]), _plan_post(objectives="")
@@ -211,7 +211,7 @@ def test_plan_objectives_are_required(client, cast: Cast) -> None:  # type: igno
     assert response.status_code == 200 and response.context["form"].errors["objectives"]
 
 
-def test_action_owner_must_be_on_the_account_team(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_action_owner_must_be_on_the_account_team(client, cast: Cast) -> None:
     _plan(cast.account, cast.owner, actions=0)
     client.force_login(cast.owner)
     url = reverse("accounts:plan_action_create", args=[cast.account.pk])
@@ -227,7 +227,7 @@ def test_action_owner_must_be_on_the_account_team(client, cast: Cast) -> None:  
     assert PlanAction.objects.get().owner == cast.teammate
 
 
-def test_action_can_be_marked_done_by_its_owner_once(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_action_can_be_marked_done_by_its_owner_once(client, cast: Cast) -> None:
     plan = _plan(cast.account, cast.teammate, actions=1)
     action = plan.actions.get()
     url = reverse("accounts:plan_action_status", args=[cast.account.pk, action.pk])
@@ -248,7 +248,7 @@ def test_action_can_be_marked_done_by_its_owner_once(client, cast: Cast) -> None
 # ---------------------------------------------------------------- home and list
 
 
-def test_home_lists_my_plan_actions_due(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_home_lists_my_plan_actions_due(client, cast: Cast) -> None:
     plan = _plan(cast.account, cast.owner, actions=2)
     PlanAction.objects.create(
         plan=plan,
@@ -275,7 +275,7 @@ def test_home_lists_my_plan_actions_due(client, cast: Cast) -> None:  # type: ig
     assert client.get(reverse("home")).context["tiering_home"].actions == []
 
 
-def test_home_tells_the_lead_about_overrides_to_decide(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_home_tells_the_lead_about_overrides_to_decide(client, cast: Cast) -> None:
     tier_override_propose(
         account=cast.account, user=cast.owner, requested_tier="key", reason=REASON
     )
@@ -285,7 +285,7 @@ def test_home_tells_the_lead_about_overrides_to_decide(client, cast: Cast) -> No
     assert reverse("accounts:override_queue") in response.content.decode()
 
 
-def test_account_list_filters_and_sorts_by_score(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_account_list_filters_and_sorts_by_score(client, cast: Cast) -> None:
     make_model()
     _score(cast.account, esg="AAA")  # 48 + 40 = 88
     low = AccountFactory(owner=cast.owner, esg_rating="BB")
@@ -305,7 +305,7 @@ def test_account_list_filters_and_sorts_by_score(client, cast: Cast) -> None:  #
     assert "88.0" in body
 
 
-def test_account_list_filters_missing_plans(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_account_list_filters_missing_plans(client, cast: Cast) -> None:
     Account.objects.filter(pk=cast.account.pk).update(tier="key")
     other = AccountFactory(owner=cast.owner, tier="key")
     _plan(other, cast.owner, actions=0)
@@ -315,7 +315,7 @@ def test_account_list_filters_missing_plans(client, cast: Cast) -> None:  # type
     assert [row["pk"] for row in page.object_list] == [cast.account.pk]
 
 
-def test_pages_render_in_chinese_without_inline_script_or_style(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_pages_render_in_chinese_without_inline_script_or_style(client, cast: Cast) -> None:
     make_model()
     _score(cast.account)
     _plan(cast.account, cast.owner)
@@ -349,7 +349,7 @@ def test_pages_render_in_chinese_without_inline_script_or_style(client, cast: Ca
 @pytest.mark.parametrize("rows", [3, 120])
 def test_tiering_page_query_budget(
     client, django_assert_max_num_queries, cast: Cast, rows: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     make_model()
     _score(cast.account)
     TierChange.objects.bulk_create(
@@ -376,7 +376,7 @@ def test_tiering_page_query_budget(
 @pytest.mark.parametrize("rows", [3, 60])
 def test_plan_page_query_budget(
     client, django_assert_max_num_queries, cast: Cast, rows: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _plan(cast.account, cast.teammate, actions=rows)
     client.force_login(cast.owner)
     with django_assert_max_num_queries(12):
@@ -389,7 +389,7 @@ def test_plan_page_query_budget(
 @pytest.mark.parametrize("rows", [3, 60])
 def test_override_pages_query_budget(
     client, django_assert_max_num_queries, cast: Cast, rows: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     accounts = AccountFactory.create_batch(rows, owner=cast.owner)
     overrides = [
         tier_override_propose(account=a, user=cast.owner, requested_tier="key", reason=REASON)
@@ -409,7 +409,7 @@ def test_override_pages_query_budget(
 @pytest.mark.parametrize("rows", [3, 60])
 def test_home_tiering_section_query_budget(
     client, django_assert_max_num_queries, cast: Cast, rows: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     for account in AccountFactory.create_batch(rows, owner=cast.owner, tier="key"):
         _plan(account, cast.owner, actions=2)
         tier_override_propose(

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def root(client):  # type: ignore[no-untyped-def]
+def root(client):
     """A client signed in as a superuser (the cast's administrator works through roles)."""
     from django.test import Client
 
@@ -40,11 +40,11 @@ def root(client):  # type: ignore[no-untyped-def]
         "accountcontactstats",
     ],
 )
-def test_admin_pages_load(root, cast: Cast, model: str) -> None:  # type: ignore[no-untyped-def]
+def test_admin_pages_load(root, cast: Cast, model: str) -> None:
     assert root.get(reverse(f"admin:interactions_{model}_changelist")).status_code == 200
 
 
-def test_an_administrator_adds_a_channel_that_rms_can_use(client, root, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_an_administrator_adds_a_channel_that_rms_can_use(client, root, cast: Cast) -> None:
     response = root.post(
         reverse("admin:interactions_channel_add"),
         {
@@ -69,7 +69,7 @@ def test_an_administrator_adds_a_channel_that_rms_can_use(client, root, cast: Ca
     )
 
 
-def test_deleting_in_admin_keeps_the_stats(root, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_in_admin_keeps_the_stats(root, cast: Cast) -> None:
     interaction = interaction_create(
         account=cast.account,
         user=cast.owner,

@@ -88,7 +88,7 @@ def test_a_meeting_link_only_on_a_video_channel(cast: Cast) -> None:
 
 def test_the_form_refuses_a_contact_of_another_account_with_a_clear_message(
     client, cast: Cast
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     stranger = ContactFactory(account=AccountFactory())
     client.force_login(cast.owner)
     response = client.post(
@@ -100,7 +100,7 @@ def test_the_form_refuses_a_contact_of_another_account_with_a_clear_message(
     assert not Interaction.objects.exists()
 
 
-def test_the_form_refuses_a_future_date_and_an_incomplete_action(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_the_form_refuses_a_future_date_and_an_incomplete_action(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     future = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
@@ -115,7 +115,7 @@ def test_the_form_refuses_a_future_date_and_an_incomplete_action(client, cast: C
     assert not FollowUp.objects.exists()
 
 
-def test_logging_through_the_page_saves_participants_and_actions(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_logging_through_the_page_saves_participants_and_actions(client, cast: Cast) -> None:
     contact = ContactFactory(account=cast.account)
     client.force_login(cast.owner)
     due = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
@@ -157,13 +157,13 @@ def test_logging_through_the_page_saves_participants_and_actions(client, cast: C
         ("other_lead", 404),
     ],
 )
-def test_who_may_open_the_log_form(client, cast: Cast, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_who_may_open_the_log_form(client, cast: Cast, who: str, status: int) -> None:
     client.force_login(getattr(cast, who))
     assert client.get(reverse("interactions:create", args=[cast.account.pk])).status_code == status
 
 
 @pytest.mark.parametrize("who", ["executive", "risk", "compliance"])
-def test_read_only_roles_cannot_log(client, cast: Cast, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_read_only_roles_cannot_log(client, cast: Cast, who: str) -> None:
     client.force_login(getattr(cast, who))
     response = client.post(reverse("interactions:create", args=[cast.account.pk]), _form(cast))
     assert response.status_code == 403
@@ -232,7 +232,7 @@ def test_senior_contacts_not_met_in_90_days(cast: Cast) -> None:
 )
 def test_confidential_interactions_only_for_the_account_team(
     client, cast: Cast, who: str, sees: bool
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _log(cast, subject="Open note")
     secret = _log(cast, subject="Board succession talk", is_confidential=True)
     user = getattr(cast, who)
@@ -249,7 +249,7 @@ def test_confidential_interactions_only_for_the_account_team(
 
 
 @pytest.mark.parametrize("who", ["outsider", "other_lead"])
-def test_other_rms_get_404_on_the_timeline(client, cast: Cast, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_other_rms_get_404_on_the_timeline(client, cast: Cast, who: str) -> None:
     interaction = _log(cast)
     client.force_login(getattr(cast, who))
     assert client.get(reverse("interactions:timeline", args=[cast.account.pk])).status_code == 404
@@ -258,7 +258,7 @@ def test_other_rms_get_404_on_the_timeline(client, cast: Cast, who: str) -> None
     assert not interaction_list_for_user(user=getattr(cast, who)).exists()
 
 
-def test_follow_up_done_by_its_owner_or_a_writer(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_follow_up_done_by_its_owner_or_a_writer(client, cast: Cast) -> None:
     interaction = _log(
         cast,
         follow_ups=[FollowUpData("Call back", cast.teammate, timezone.localdate())],

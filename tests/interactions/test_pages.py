@@ -83,7 +83,7 @@ def test_relationship_pages_are_csp_clean(cast: Cast, language: str) -> None:
             _assert_csp_clean(response.content.decode())
 
 
-def test_notifications_are_marked_read_from_home(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_notifications_are_marked_read_from_home(client, cast: Cast) -> None:
     note, _ = notification_send(user=cast.owner, title="Read me", key="r")
     client.force_login(cast.outsider)
     client.post(reverse("interactions:notification_read", args=[note.pk]))

@@ -45,7 +45,7 @@ def _history(cast: Cast, rows: int) -> None:
 @pytest.mark.parametrize("who", ["owner", "executive", "lead"])
 def test_timeline_query_budget(
     client, django_assert_max_num_queries, cast: Cast, rows: int, who: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _history(cast, rows)
     client.force_login(getattr(cast, who))
     with django_assert_max_num_queries(TIMELINE_BUDGET):
@@ -53,7 +53,7 @@ def test_timeline_query_budget(
     assert response.status_code == 200
 
 
-def _home_queries(client, cast: Cast, rows: int) -> tuple[int, dict[str, object]]:  # type: ignore[no-untyped-def]
+def _home_queries(client, cast: Cast, rows: int) -> tuple[int, dict[str, object]]:
     _history(cast, rows)
     for i in range(rows // 10 + 1):
         account = AccountFactory(owner=cast.owner, tier="strategic", status="active")
@@ -66,7 +66,7 @@ def _home_queries(client, cast: Cast, rows: int) -> tuple[int, dict[str, object]
     return len(ctx.captured_queries), response.context["relationship"]
 
 
-def test_home_queries_do_not_grow_with_interactions(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_home_queries_do_not_grow_with_interactions(client, cast: Cast) -> None:
     """The home page belongs to several apps; this shows that the relationship sections
     (5 queries) cost the same with a short and a long history."""
     small, _ = _home_queries(client, cast, 3)
@@ -81,7 +81,7 @@ def test_home_queries_do_not_grow_with_interactions(client, cast: Cast) -> None:
 @pytest.mark.parametrize("rows", [3, 60])
 def test_coverage_query_budget(
     client, django_assert_max_num_queries, cast: Cast, rows: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     for i in range(rows):
         account = AccountFactory(owner=cast.owner, tier="strategic", status="active")
         if i % 3 == 0:
@@ -92,7 +92,7 @@ def test_coverage_query_budget(
     assert response.status_code == 200
 
 
-def test_account_page_panel_does_not_grow_with_interactions(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_account_page_panel_does_not_grow_with_interactions(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     url = reverse("accounts:detail", args=[cast.account.pk])
     counts = []

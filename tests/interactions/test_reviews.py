@@ -84,7 +84,7 @@ def test_only_executives_attend_as_executives(cast: Cast) -> None:
     assert "Executive role" in err.value.message_dict["executives"][0]
 
 
-def test_the_page_refuses_held_without_executive_with_a_clear_message(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_refuses_held_without_executive_with_a_clear_message(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     past = (timezone.localtime() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
@@ -102,7 +102,7 @@ def test_the_page_refuses_held_without_executive_with_a_clear_message(client, ca
     assert not StrategicReview.objects.exists()
 
 
-def test_scheduling_then_recording_through_the_pages(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_scheduling_then_recording_through_the_pages(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     response = client.post(
         reverse("interactions:review_create", args=[cast.account.pk]),
@@ -148,14 +148,14 @@ def test_scheduling_then_recording_through_the_pages(client, cast: Cast) -> None
         ("other_lead", 404),
     ],
 )
-def test_who_sees_the_account_reviews(client, cast: Cast, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_who_sees_the_account_reviews(client, cast: Cast, who: str, status: int) -> None:
     client.force_login(getattr(cast, who))
     url = reverse("interactions:review_list", args=[cast.account.pk])
     assert client.get(url).status_code == status
 
 
 @pytest.mark.parametrize(("who", "status"), [("executive", 403), ("outsider", 404), ("owner", 302)])
-def test_who_may_schedule(client, cast: Cast, who: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_who_may_schedule(client, cast: Cast, who: str, status: int) -> None:
     client.force_login(getattr(cast, who))
     response = client.post(
         reverse("interactions:review_create", args=[cast.account.pk]),
@@ -260,7 +260,7 @@ def test_coverage_by_team_counts_held_scheduled_missing(cast: Cast) -> None:
         ("outsider", 403, False),
     ],
 )
-def test_coverage_page_per_role(client, cast: Cast, who: str, status: int, sees_far: bool) -> None:  # type: ignore[no-untyped-def]
+def test_coverage_page_per_role(client, cast: Cast, who: str, status: int, sees_far: bool) -> None:
     _book(cast)
     client.force_login(getattr(cast, who))
     response = client.get(reverse("interactions:review_coverage"))
@@ -273,7 +273,7 @@ def test_coverage_page_per_role(client, cast: Cast, who: str, status: int, sees_
         assert "Gone Co" not in body and "Small Co" not in body
 
 
-def test_coverage_page_filters_by_team_and_quarter(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_coverage_page_filters_by_team_and_quarter(client, cast: Cast) -> None:
     _book(cast)
     client.force_login(cast.executive)
     response = client.get(

@@ -204,7 +204,7 @@ REPORT_BUDGET = 9
 @pytest.mark.parametrize("who", ["lead", "executive"])
 def test_report_query_budget(
     cast: Cast, book: dict[str, ServiceRequest], django_assert_max_num_queries, extra: int, who: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with _travel(at(2026, 11, 24, 9)):
         for index in range(extra):
             open_request(cast.account, subject=f"more {index}")

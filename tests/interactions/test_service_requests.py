@@ -349,8 +349,8 @@ def test_policies_with_zero_negative_or_inverted_targets_are_refused(
     db: None, response: str, resolution: str, field: str, message: str
 ) -> None:
     policy = SlaPolicy.objects.get(tier="key", priority="high")
-    policy.first_response_hours = response  # type: ignore[assignment]
-    policy.resolution_hours = resolution  # type: ignore[assignment]
+    policy.first_response_hours = response
+    policy.resolution_hours = resolution
     with pytest.raises(ValidationError) as excinfo:
         policy.full_clean()
     assert message in " ".join(excinfo.value.message_dict[field])
@@ -358,7 +358,7 @@ def test_policies_with_zero_negative_or_inverted_targets_are_refused(
         policy.save()
 
 
-def test_the_admin_refuses_a_zero_target_with_a_clear_message(cast: Cast, client) -> None:  # type: ignore[no-untyped-def]
+def test_the_admin_refuses_a_zero_target_with_a_clear_message(cast: Cast, client) -> None:
     policy = SlaPolicy.objects.get(tier="key", priority="high")
     client.force_login(cast.admin)
     url = f"/admin/interactions/slapolicy/{policy.pk}/change/"
@@ -392,7 +392,7 @@ def test_policy_changes_are_audited(db: None) -> None:
     from auditlog.models import LogEntry
 
     policy = SlaPolicy.objects.get(tier="key", priority="urgent")
-    policy.first_response_hours = 3  # type: ignore[assignment]
+    policy.first_response_hours = 3
     policy.save()
     entry = LogEntry.objects.get_for_object(policy).latest("timestamp")
     assert "first_response_hours" in entry.changes_dict

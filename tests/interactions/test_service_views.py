@@ -243,7 +243,7 @@ def _many(cast: Cast, count: int) -> None:
 
 @pytest.mark.parametrize("rows", [3, 60])
 @pytest.mark.parametrize("who", ["owner", "lead", "executive"])
-def test_list_query_budget(cast: Cast, django_assert_max_num_queries, rows: int, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_list_query_budget(cast: Cast, django_assert_max_num_queries, rows: int, who: str) -> None:
     _many(cast, rows)
     client = _client(getattr(cast, who))
     with django_assert_max_num_queries(LIST_BUDGET):
@@ -254,7 +254,7 @@ def test_list_query_budget(cast: Cast, django_assert_max_num_queries, rows: int,
 @pytest.mark.parametrize("events", [1, 40])
 def test_detail_query_budget(
     cast: Cast, sr: ServiceRequest, django_assert_max_num_queries, events: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from interactions.services.service import service_request_assign
 
     with time_machine.travel(at(2026, 11, 23, 10), tick=False):
@@ -271,7 +271,7 @@ def test_detail_query_budget(
 @pytest.mark.parametrize("rows", [3, 60])
 def test_home_service_section_query_budget(
     cast: Cast, django_assert_max_num_queries, rows: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from interactions.selectors.service import service_home_for_user
 
     _many(cast, rows)

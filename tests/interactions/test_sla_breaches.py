@@ -152,7 +152,7 @@ def test_a_chunk_run_again_after_success_changes_nothing(
 
 def test_the_dispatcher_queues_chunks_after_commit(
     cast: Cast, book: dict[str, ServiceRequest], django_capture_on_commit_callbacks
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     sent: list[tuple[str, list[int]]] = []
     with time_machine.travel(at(2026, 11, 25, 12), tick=False):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -175,7 +175,7 @@ def test_the_dispatcher_queues_chunks_after_commit(
 
 def test_the_polling_query_is_small_and_indexed(
     cast: Cast, book: dict[str, ServiceRequest], django_assert_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with time_machine.travel(at(2026, 11, 24, 12), tick=False), django_assert_num_queries(2):
         sla_breach_candidates()
 

@@ -42,7 +42,7 @@ def test_a_change_of_access_shows_on_the_next_user_object(cast: Cast) -> None:
     assert other in selectors.account_list_for_user(user=user)
 
 
-def test_an_update_behind_every_signal_shows_on_the_next_request(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_an_update_behind_every_signal_shows_on_the_next_request(client, cast: Cast) -> None:
     url = reverse("accounts:detail", args=[cast.account.pk])
     client.force_login(cast.owner)
     assert client.get(url).status_code == 200
@@ -72,7 +72,7 @@ def test_in_ids_lookup(cast: Cast) -> None:
     assert Account.objects.exclude(pk__in_ids=[]).count() == Account.objects.count()
 
 
-def test_another_rm_gets_a_404_through_the_ids_in_hand(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_another_rm_gets_a_404_through_the_ids_in_hand(client, cast: Cast) -> None:
     client.force_login(cast.outsider)
     assert client.get(reverse("accounts:detail", args=[cast.account.pk])).status_code == 404
     client.force_login(cast.teammate)

@@ -16,7 +16,7 @@ from tests.factories import AccountFactory, ContactFactory, ProjectFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_changes_record_who_which_fields_old_and_new(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_changes_record_who_which_fields_old_and_new(client, cast: Cast) -> None:
     client.force_login(cast.owner)
     data = {
         "legal_name_zh": "",
@@ -62,7 +62,7 @@ def test_deletes_are_recorded(cast: Cast) -> None:
     assert LogEntry.objects.filter(object_pk=str(pk), action=LogEntry.Action.DELETE).exists()
 
 
-def test_revealing_a_phone_is_a_logged_post(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_revealing_a_phone_is_a_logged_post(client, cast: Cast) -> None:
     contact = ContactFactory(account=cast.account, phone="13812341234")
     url = reverse("accounts:contact_reveal", args=[cast.account.pk, contact.pk, "phone"])
     client.force_login(cast.teammate)
@@ -79,7 +79,7 @@ def test_revealing_a_phone_is_a_logged_post(client, cast: Cast) -> None:  # type
     )
 
 
-def test_the_detail_page_shows_only_masked_data(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_the_detail_page_shows_only_masked_data(client, cast: Cast) -> None:
     ContactFactory(account=cast.account, phone="13812341234", email="wang.wei@sunrise.cn")
     client.force_login(cast.owner)
     body = client.get(reverse("accounts:detail", args=[cast.account.pk])).content.decode()
@@ -89,7 +89,7 @@ def test_the_detail_page_shows_only_masked_data(client, cast: Cast) -> None:  # 
 
 
 @pytest.mark.parametrize("who", ["executive", "risk", "compliance", "outsider"])
-def test_reveal_is_for_the_account_team_only(client, cast: Cast, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_reveal_is_for_the_account_team_only(client, cast: Cast, who: str) -> None:
     contact = ContactFactory(account=cast.account)
     client.force_login(getattr(cast, who))
     response = client.post(
@@ -99,7 +99,7 @@ def test_reveal_is_for_the_account_team_only(client, cast: Cast, who: str) -> No
     assert not AccessLog.objects.exists()
 
 
-def test_reveal_of_an_unknown_field_is_404(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_reveal_of_an_unknown_field_is_404(client, cast: Cast) -> None:
     contact = ContactFactory(account=cast.account)
     client.force_login(cast.owner)
     url = reverse("accounts:contact_reveal", args=[cast.account.pk, contact.pk, "phone_index"])
@@ -107,12 +107,12 @@ def test_reveal_of_an_unknown_field_is_404(client, cast: Cast) -> None:  # type:
 
 
 @pytest.mark.parametrize("who", ["owner", "lead", "executive", "risk", "outsider"])
-def test_only_compliance_and_admins_read_the_trail(client, cast: Cast, who: str) -> None:  # type: ignore[no-untyped-def]
+def test_only_compliance_and_admins_read_the_trail(client, cast: Cast, who: str) -> None:
     client.force_login(getattr(cast, who))
     assert client.get(reverse("audit_trail")).status_code == 403
 
 
-def test_compliance_filters_the_trail_by_user_account_and_date(client, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+def test_compliance_filters_the_trail_by_user_account_and_date(client, cast: Cast) -> None:
     other = AccountFactory(owner=cast.outsider, legal_name_en="Harbour Logistics Group")
     client.force_login(cast.compliance)
     url = reverse("audit_trail")

@@ -62,7 +62,7 @@ def test_empty_values_stay_empty_and_are_not_indexed() -> None:
     assert (phone, email, phone_index, email_index) == ("", "", "", "")
 
 
-def test_blind_index_depends_on_the_key(settings) -> None:  # type: ignore[no-untyped-def]
+def test_blind_index_depends_on_the_key(settings) -> None:
     before = crypto.blind_index("13812341234")
     settings.BLIND_INDEX_KEY = "another-key"
     assert crypto.blind_index("13812341234") != before
@@ -88,7 +88,7 @@ def test_mask_email_and_generic_values() -> None:
     assert mask_value(None) == ""
 
 
-def test_key_rotation_reencrypts_every_row_under_the_newest_key(settings) -> None:  # type: ignore[no-untyped-def]
+def test_key_rotation_reencrypts_every_row_under_the_newest_key(settings) -> None:
     old_key = settings.FIELD_ENCRYPTION_KEYS[0]
     contacts = [ContactFactory(phone=f"1380000000{i}") for i in range(5)]
     ContactFactory(phone="", email="")
@@ -104,14 +104,14 @@ def test_key_rotation_reencrypts_every_row_under_the_newest_key(settings) -> Non
         Fernet(old_key.encode()).decrypt(phone.encode())
 
 
-def test_a_missing_key_is_a_clear_error(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_key_is_a_clear_error(settings) -> None:
     contact = ContactFactory(phone="13812341234")
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(ImproperlyConfigured, match="cannot be decrypted"):
         Contact.objects.get(pk=contact.pk)
 
 
-def test_system_check_refuses_bad_keys(settings) -> None:  # type: ignore[no-untyped-def]
+def test_system_check_refuses_bad_keys(settings) -> None:
     settings.FIELD_ENCRYPTION_KEYS = ["not-a-key"]
     settings.BLIND_INDEX_KEY = ""
     ids = {error.id for error in check_encryption_keys(None)}

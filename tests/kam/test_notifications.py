@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_keyed_notification_is_created_and_emailed_once(
     django_capture_on_commit_callbacks,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     user = UserFactory(email="rm.wang@bank.example")
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_many_notifications_once_per_key_with_one_email_each(
     django_capture_on_commit_callbacks,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     alice = UserFactory(email="alice@bank.example")
     bob = UserFactory(email="bob@bank.example")
     nomail = UserFactory(email="")

@@ -53,7 +53,7 @@ def test_production_settings_refuse_to_start_without_secrets() -> None:
 
 
 @pytest.mark.django_db
-def test_login_is_throttled_after_repeated_failures(client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_login_is_throttled_after_repeated_failures(client, settings) -> None:
     UserFactory(username="rm.wang", password="right-password-123")
     url = reverse("login")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
@@ -66,7 +66,7 @@ def test_login_is_throttled_after_repeated_failures(client, settings) -> None:  
 
 
 @pytest.mark.django_db
-def test_login_works_and_pages_carry_a_strict_csp(client) -> None:  # type: ignore[no-untyped-def]
+def test_login_works_and_pages_carry_a_strict_csp(client) -> None:
     UserFactory(username="rm.wang", password="right-password-123")
     response = client.post(
         reverse("login"), {"username": "rm.wang", "password": "right-password-123"}
@@ -80,7 +80,7 @@ def test_login_works_and_pages_carry_a_strict_csp(client) -> None:  # type: igno
 
 
 @pytest.mark.django_db
-def test_language_choice_is_kept_on_the_user(client) -> None:  # type: ignore[no-untyped-def]
+def test_language_choice_is_kept_on_the_user(client) -> None:
     user = UserFactory(username="rm.wang")
     client.force_login(user)
     response = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
@@ -92,7 +92,7 @@ def test_language_choice_is_kept_on_the_user(client) -> None:  # type: ignore[no
 
 
 @pytest.mark.django_db
-def test_healthz_answers_without_login(client) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_answers_without_login(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
