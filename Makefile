@@ -17,7 +17,7 @@ help:
 	@echo "make run       install, migrate, seed demo data, start web + worker + beat on http://127.0.0.1:8000"
 	@echo "make test      run the tests (PostgreSQL if DATABASE_URL is set, SQLite otherwise)"
 	@echo "make bench     benchmarks at volume on PostgreSQL (writes var/bench/latest.json)"
-	@echo "make lint      ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint      ruff check, ruff format --check, makemigrations --check, mypy"
 	@echo "make format    ruff format + ruff check --fix"
 	@echo "make messages  update and compile the zh_Hans translations"
 	@echo "make constraints  re-pin constraints.txt from what .venv has installed"
@@ -46,6 +46,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	@mkdir -p var
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy .
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
