@@ -51,7 +51,9 @@ class _UniqueProductLines(BaseInlineFormSet):
             seen.add(line)
 
 
-WalletLineFormSet = inlineformset_factory(
+WalletLineFormSet: type[
+    BaseInlineFormSet[PlanWalletLine, AccountPlan, forms.ModelForm[PlanWalletLine]]
+] = inlineformset_factory(
     AccountPlan,
     PlanWalletLine,
     fields=["product_line", "potential", "current"],
@@ -62,7 +64,9 @@ WalletLineFormSet = inlineformset_factory(
     validate_max=True,
 )
 
-ServiceItemFormSet = inlineformset_factory(
+ServiceItemFormSet: type[
+    BaseInlineFormSet[PlanServiceItem, AccountPlan, forms.ModelForm[PlanServiceItem]]
+] = inlineformset_factory(
     AccountPlan,
     PlanServiceItem,
     fields=["product_line", "name", "terms", "status"],
@@ -81,10 +85,16 @@ def action_owner_choices(account: Account) -> QuerySet[User]:
     return User.objects.filter(condition, is_active=True).distinct().order_by("username")
 
 
+class _OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.short_name
+
+
 class PlanActionForm(forms.ModelForm):
     class Meta:
         model = PlanAction
         fields = ["title", "owner", "due_date", "notes"]
+        field_classes = {"owner": _OwnerChoiceField}
         widgets = {
             "due_date": forms.DateInput(attrs=_DATE, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 2}),
@@ -97,6 +107,5 @@ class PlanActionForm(forms.ModelForm):
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
         owner.queryset = action_owner_choices(account)
-        owner.label_from_instance = lambda u: u.short_name  # type: ignore[method-assign]
         if not self.instance.pk:
             owner.initial = account.owner_id

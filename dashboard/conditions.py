@@ -7,7 +7,7 @@ quarterly review coverage (interactions.selectors.reviews), risk level (risk.sel
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +24,10 @@ from interactions.selectors.reviews import (
 )
 from kam.quarters import Quarter
 from risk.choices import RiskLevel
-from risk.selectors import with_risk_level
+from risk.selectors import RiskLevelAnnotation, with_risk_level
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # ---------------------------------------------------------------- projects
 
@@ -75,19 +78,21 @@ RISK_VALUES = {
 RISK_CODES = {int(level): code for code, level in RISK_VALUES.items()}
 
 
-def ensure_risk_level(queryset: QuerySet[Account]) -> QuerySet[Account]:
-    if "risk_level" in queryset.query.annotations:
-        return queryset
+def ensure_risk_level(
+    queryset: QuerySet[Account],
+) -> QuerySet[WithAnnotations[Account, RiskLevelAnnotation]]:
+    if "risk_level" in queryset.query.annotations:  # annotated already, by with_risk_level
+        return cast("QuerySet[WithAnnotations[Account, RiskLevelAnnotation]]", queryset)
     return with_risk_level(queryset)
 
 
 def filter_risk(queryset: QuerySet[Account], value: str) -> QuerySet[Account]:
-    queryset = ensure_risk_level(queryset)
+    annotated = ensure_risk_level(queryset)
     if value == "at_risk":
-        return queryset.filter(risk_level__gte=RiskLevel.YELLOW)
+        return annotated.filter(risk_level__gte=RiskLevel.YELLOW)
     if value in RISK_VALUES:
-        return queryset.filter(risk_level=RISK_VALUES[value])
-    return queryset
+        return annotated.filter(risk_level=RISK_VALUES[value])
+    return annotated
 
 
 # ---------------------------------------------------------------- cadence

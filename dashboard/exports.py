@@ -184,7 +184,7 @@ def _trends(scope: Scope) -> Rows:
         _("Alerts raised"),
         _("Alerts active at the end"),
     ]
-    rows = []
+    rows: list[list[Any]] = []
     for point in selectors.trends(scope):
         f = point.figures
         if f is None:

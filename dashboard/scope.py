@@ -151,8 +151,10 @@ class DashboardFilterForm(forms.Form):
     ) -> None:
         super().__init__(data)
         self.teams = {team.pk: team for team in teams}
-        self.fields["period"].choices = period_choices(current)
-        self.fields["team"].choices = [("", gettext_lazy("All my teams"))] + [
+        period, team = self.fields["period"], self.fields["team"]
+        assert isinstance(period, forms.ChoiceField) and isinstance(team, forms.ChoiceField)
+        period.choices = period_choices(current)
+        team.choices = [("", gettext_lazy("All my teams"))] + [
             (str(team.pk), team.name) for team in teams
         ]
 

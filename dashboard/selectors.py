@@ -634,7 +634,11 @@ class Standards:
     def of(cls, values: Mapping[str, Any]) -> Standards:
         fields = cls.__dataclass_fields__
         found = {k[2:]: v for k, v in values.items() if k.startswith("s_") and k[2:] in fields}
-        return cls(**{k: (fields[k].default if v is None else v) for k, v in found.items()})
+        # Every field has a default, taken where the aggregate is NULL (no rows).
+        values_or_defaults: dict[str, Any] = {
+            k: (fields[k].default if v is None else v) for k, v in found.items()
+        }
+        return cls(**values_or_defaults)
 
     @property
     def green_share(self) -> float | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -86,7 +86,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def export(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
+def export(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase:
     """One table of the dashboard or the scorecards, as CSV or Excel, with the user's filters
     and permissions, logged in the audit trail."""
     check_format(fmt)

@@ -288,9 +288,14 @@ OVERSEAS_REGIONS = (
 )
 
 # Units of foreign currency per CNY 1, near enough for a demo.
-FX_FROM_CNY = {Currency.CNY: 1.0, Currency.USD: 1 / 7.1, Currency.EUR: 1 / 7.8}
+FX_FROM_CNY: dict[str, float] = {Currency.CNY: 1.0, Currency.USD: 1 / 7.1, Currency.EUR: 1 / 7.8}
 
-TIER_COST_FACTOR = {Tier.STRATEGIC: 1.6, Tier.KEY: 1.2, Tier.CORE: 1.0, Tier.STANDARD: 0.7}
+TIER_COST_FACTOR: dict[str, float] = {
+    Tier.STRATEGIC: 1.6,
+    Tier.KEY: 1.2,
+    Tier.CORE: 1.0,
+    Tier.STANDARD: 0.7,
+}
 
 STAGE_WEIGHTS = (
     (ProjectStage.ORIGINATION, 12),
@@ -705,7 +710,7 @@ def build_demo_book(*, today: date, seed: int = DEMO_SEED) -> list[AccountSpec]:
                 code = make_uscc(division=rng.choice(DIVISIONS[region]), org_body=body)
             used_uscc.add(code)
 
-        status = AccountStatus.ACTIVE
+        status: str = AccountStatus.ACTIVE
         if tier in (Tier.CORE, Tier.STANDARD):
             status = rng.choices(AccountStatus.values, weights=(3, 12, 2, 0))[0]
         if "Coal" in en:
@@ -802,40 +807,42 @@ class SeedResult:
 def _ensure_users(*, password: str, result: SeedResult) -> dict[str, User]:
     groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
     teams: dict[str, Team] = {}
-    for spec in TEAMS:
-        team, created = Team.objects.get_or_create(name=spec.name)
-        teams[spec.name] = team
+    for team_spec in TEAMS:
+        team, created = Team.objects.get_or_create(name=team_spec.name)
+        teams[team_spec.name] = team
         result.teams += created
 
     # One hash for every demo user: hashing is deliberately slow, and this is a demo password.
     password_hash = ""
     users: dict[str, User] = {}
-    for spec in USERS:
-        user = User.objects.filter(username=spec.username).first()
+    for user_spec in USERS:
+        user = User.objects.filter(username=user_spec.username).first()
         if user is None:
             user = User(
-                username=spec.username,
-                first_name=spec.first_name,
-                last_name=spec.last_name,
-                email=f"{spec.username}@kam.example",
-                team=teams[spec.team] if spec.team else None,
-                is_staff=spec.is_staff,
-                is_superuser=spec.is_superuser,
+                username=user_spec.username,
+                first_name=user_spec.first_name,
+                last_name=user_spec.last_name,
+                email=f"{user_spec.username}@kam.example",
+                team=teams[user_spec.team] if user_spec.team else None,
+                is_staff=user_spec.is_staff,
+                is_superuser=user_spec.is_superuser,
             )
             # The password is set only when the user is made: a changed password survives re-runs.
             password_hash = password_hash or make_password(password)
             user.password = password_hash
             user.save()
             result.users += 1
-        if spec.role:
-            user.groups.add(groups[spec.role])  # a no-op when already there
-        users[spec.username] = user
-        result.logins.append((spec.username, str(Role(spec.role).label) if spec.role else "—"))
+        if user_spec.role:
+            user.groups.add(groups[user_spec.role])  # a no-op when already there
+        users[user_spec.username] = user
+        result.logins.append(
+            (user_spec.username, str(Role(user_spec.role).label) if user_spec.role else "—")
+        )
 
-    for spec in TEAMS:
-        team = teams[spec.name]
+    for team_spec in TEAMS:
+        team = teams[team_spec.name]
         if team.lead_id is None:
-            team.lead = users[spec.lead]
+            team.lead = users[team_spec.lead]
             team.save(update_fields=["lead"])
     return users
 

@@ -200,10 +200,10 @@ def _copy_batch(
     follow_ups: list[tuple[Any, ...]],
 ) -> None:
     _copy(Interaction._meta.db_table, _INTERACTION_COLUMNS, interactions)
-    through = Interaction.internal_participants.through
-    _copy(through._meta.db_table, ("interaction_id", "user_id"), participants)
-    through = Interaction.contacts.through
-    _copy(through._meta.db_table, ("interaction_id", "contact_id"), contact_rows)
+    participants_table = Interaction.internal_participants.through._meta.db_table
+    _copy(participants_table, ("interaction_id", "user_id"), participants)
+    contacts_table = Interaction.contacts.through._meta.db_table
+    _copy(contacts_table, ("interaction_id", "contact_id"), contact_rows)
     ids = _reserve_ids(FollowUp, len(follow_ups)) if follow_ups else []
     _copy(
         FollowUp._meta.db_table,

@@ -143,7 +143,7 @@ def _rng_for(account: Account) -> random.Random:
     return random.Random(zlib.crc32((account.uscc or account.legal_name_en).encode()))
 
 
-OBJECTIVES = {
+OBJECTIVES: dict[str, str] = {
     Tier.STRATEGIC: (
         "Remain principal bank and mandated lead arranger for the group's project pipeline.\n"
         "Win the green bond mandate and the FX hedging of the overseas portfolio.\n"

@@ -21,7 +21,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "first_name", "last_name", "email")
     autocomplete_fields = ("team",)
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Portal"), {"fields": ("team", "language")}),
     )
 

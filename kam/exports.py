@@ -19,7 +19,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -123,7 +129,7 @@ def export_response(
     account_id: int | None = None,
     sheet: str | None = None,
     detail: Mapping[str, Any] | None = None,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Write ``rows`` under ``headers`` as CSV or Excel, logged as an export of ``what``.
 
     ``name`` is a short machine name (file name, audit detail); ``count`` the number of rows
@@ -155,7 +161,7 @@ def export_response(
             for row in rows:
                 yield writer.writerow([_csv_text(v) for v in row])
 
-        response: HttpResponse = StreamingHttpResponse(  # type: ignore[assignment]
+        response: HttpResponseBase = StreamingHttpResponse(
             stream(), content_type="text/csv; charset=utf-8"
         )
     else:

@@ -30,4 +30,5 @@ class ChoiceLabels:
         try:
             return choice_labels(field).get(value, value)
         except TypeError:  # an unhashable value: Django's way
-            return models.Model._get_FIELD_display(self, field)  # type: ignore[arg-type]
+            # Model's private _get_FIELD_display (behind get_FOO_display) is not in django-stubs.
+            return models.Model._get_FIELD_display(self, field)  # type: ignore[attr-defined]

@@ -11,6 +11,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from kam.models import User
+
 from .choices import ACTIVE_STATES, CovenantSource
 from .forms import RiskRuleForm
 from .models import (
@@ -66,7 +68,8 @@ class RiskRuleAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: RiskRule, form: Any, change: bool) -> None:
-        obj.updated_by = request.user  # type: ignore[assignment]
+        assert isinstance(request.user, User)  # the admin is signed-in staff only
+        obj.updated_by = request.user
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Enable the selected rules"))
@@ -118,7 +121,8 @@ class CovenantTestAdminForm(forms.ModelForm):
         fields = ["project", "metric", "period_end", "value", "note"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what the base clean() returns
         project, metric = data.get("project"), data.get("metric")
         if project and metric:
             covenant = ProjectCovenant.objects.filter(project=project, metric=metric).first()
@@ -150,7 +154,8 @@ class CovenantTestAdmin(admin.ModelAdmin):
         return obj.is_breach
 
     def save_model(self, request: HttpRequest, obj: CovenantTest, form: Any, change: bool) -> None:
-        obj.entered_by = request.user  # type: ignore[assignment]
+        assert isinstance(request.user, User)  # the admin is signed-in staff only
+        obj.entered_by = request.user
         super().save_model(request, obj, form, change)
 
 

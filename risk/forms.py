@@ -78,7 +78,8 @@ class RiskRuleForm(_Crispy, forms.ModelForm):
             self.fields["rule_type"].disabled = True
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what the base clean() returns
         rule_type = data.get("rule_type") or self.instance.rule_type
         if not rule_type or "parameters" in self.errors:
             return data
@@ -96,9 +97,10 @@ class RiskRuleForm(_Crispy, forms.ModelForm):
 
     def _post_clean(self) -> None:
         # The model's clean() repeats the schema check: once wrong is enough to say so.
-        if any(field in self._errors for field in ("parameters", "tiers", "enabled")):
+        if any(field in self.errors for field in ("parameters", "tiers", "enabled")):
             return
-        super()._post_clean()
+        # Django's private hook (full_clean's last step) is missing from django-stubs.
+        super()._post_clean()  # type: ignore[misc]
 
 
 # ---------------------------------------------------------------- alerts
@@ -168,7 +170,8 @@ class MitigationForm(_Crispy, forms.Form):
         owner_field.queryset = owners
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what the base clean() returns
         if data.get("action"):
             if not data.get("owner"):
                 self.add_error("owner", _("Name who owns the action."))
@@ -217,8 +220,11 @@ class CovenantForm(_Crispy, forms.ModelForm):
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._setup_helper()
-        self.fields["project"].queryset = Project.objects.filter(account=account)  # type: ignore[attr-defined]
-        self.fields["metric"].queryset = CovenantMetric.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        project_field, metric_field = self.fields["project"], self.fields["metric"]
+        assert isinstance(project_field, forms.ModelChoiceField)
+        assert isinstance(metric_field, forms.ModelChoiceField)
+        project_field.queryset = Project.objects.filter(account=account)
+        metric_field.queryset = CovenantMetric.objects.filter(is_active=True)
 
     def validate_unique(self) -> None:
         # Saving an existing (project, metric) amends its threshold (see covenant_save).
@@ -234,8 +240,11 @@ class CovenantTestForm(_Crispy, forms.ModelForm):
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._setup_helper()
-        self.fields["project"].queryset = Project.objects.filter(account=account)  # type: ignore[attr-defined]
-        self.fields["metric"].queryset = CovenantMetric.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        project_field, metric_field = self.fields["project"], self.fields["metric"]
+        assert isinstance(project_field, forms.ModelChoiceField)
+        assert isinstance(metric_field, forms.ModelChoiceField)
+        project_field.queryset = Project.objects.filter(account=account)
+        metric_field.queryset = CovenantMetric.objects.filter(is_active=True)
         self.fields["value"].help_text = _(
             "As reported for the period; corrections replace the figure of the same period."
         )
@@ -275,7 +284,9 @@ class EsgEventForm(_Crispy, forms.ModelForm):
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._setup_helper()
-        self.fields["project"].queryset = Project.objects.filter(account=account)  # type: ignore[attr-defined]
+        project_field = self.fields["project"]
+        assert isinstance(project_field, forms.ModelChoiceField)
+        project_field.queryset = Project.objects.filter(account=account)
 
     def clean_occurred_on(self) -> Any:
         occurred = self.cleaned_data["occurred_on"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
@@ -40,6 +40,9 @@ from kam.roles import Role
 from .choices import ACTIVE_STATES, RiskLevel, ScanStatus
 from .models import Alert, CovenantTest, EsgEvent, ProjectCovenant, RiskRule, ScanRun
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 # ---------------------------------------------------------------- roles
 
 
@@ -64,7 +67,13 @@ def active_severity_subquery() -> Subquery:
     )
 
 
-def with_risk_level(queryset: QuerySet[Account]) -> QuerySet[Account]:
+class RiskLevelAnnotation(TypedDict):
+    risk_level: int
+
+
+def with_risk_level(
+    queryset: QuerySet[Account],
+) -> QuerySet[WithAnnotations[Account, RiskLevelAnnotation]]:
     """Annotate ``risk_level`` (0 green … 3 red): the worst active alert, set-based — one
     correlated subquery on the partial index of active alerts, never a query per row."""
     return queryset.annotate(risk_level=Coalesce(active_severity_subquery(), Value(0)))
@@ -164,7 +173,7 @@ def alerts_for_home(*, user: User, limit: int = 8) -> HomeAlerts:
         .prefetch_related(Prefetch("account", Account.objects.only(*ACCOUNT_ROW_FIELDS)))
         .order_by("-severity", "ack_deadline", "pk")[:limit]
     )
-    by_level = [
+    by_level: list[tuple[int, str, int]] = [
         (RiskLevel.RED, str(RiskLevel.RED.label), counts["high"]),
         (RiskLevel.ORANGE, str(RiskLevel.ORANGE.label), counts["medium"]),
         (RiskLevel.YELLOW, str(RiskLevel.YELLOW.label), counts["low"]),

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -138,7 +138,7 @@ ALERT_EXPORT_COLUMNS: tuple[tuple[Any, str], ...] = (
 
 
 @login_required
-def alert_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def alert_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The alert list as filtered, every page, as CSV or Excel; logged."""
     check_format(fmt)
     user = _user(request)

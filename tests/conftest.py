@@ -76,18 +76,18 @@ class Cast:
 
 @pytest.fixture
 def cast(db: None) -> Cast:
-    team = TeamFactory(name="Energy")
-    other_team = TeamFactory(name="Transport")
-    lead = UserFactory(username="lead.zhao", team=team, roles=[Role.TEAM_LEAD])
-    other_lead = UserFactory(username="lead.huang", team=other_team, roles=[Role.TEAM_LEAD])
+    team = TeamFactory.create(name="Energy")
+    other_team = TeamFactory.create(name="Transport")
+    lead = UserFactory.create(username="lead.zhao", team=team, roles=[Role.TEAM_LEAD])
+    other_lead = UserFactory.create(username="lead.huang", team=other_team, roles=[Role.TEAM_LEAD])
     team.lead, other_team.lead = lead, other_lead
     team.save()
     other_team.save()
-    owner = UserFactory(username="rm.wang", team=team, roles=[Role.RM])
-    teammate = UserFactory(username="rm.li", team=other_team, roles=[Role.RM])
-    outsider = UserFactory(username="rm.zhang", team=other_team, roles=[Role.RM])
-    account = AccountFactory(owner=owner, legal_name_en="Sunrise Power Holdings")
-    MembershipFactory(account=account, user=teammate)
+    owner = UserFactory.create(username="rm.wang", team=team, roles=[Role.RM])
+    teammate = UserFactory.create(username="rm.li", team=other_team, roles=[Role.RM])
+    outsider = UserFactory.create(username="rm.zhang", team=other_team, roles=[Role.RM])
+    account = AccountFactory.create(owner=owner, legal_name_en="Sunrise Power Holdings")
+    MembershipFactory.create(account=account, user=teammate)
     return Cast(
         team=team,
         other_team=other_team,
@@ -96,10 +96,10 @@ def cast(db: None) -> Cast:
         lead=lead,
         other_lead=other_lead,
         outsider=outsider,
-        executive=UserFactory(username="exec.chen", roles=[Role.EXECUTIVE]),
-        risk=UserFactory(username="risk.liu", roles=[Role.RISK]),
-        compliance=UserFactory(username="compliance.sun", roles=[Role.COMPLIANCE]),
-        admin=UserFactory(username="admin", roles=[Role.ADMIN], is_staff=True),
+        executive=UserFactory.create(username="exec.chen", roles=[Role.EXECUTIVE]),
+        risk=UserFactory.create(username="risk.liu", roles=[Role.RISK]),
+        compliance=UserFactory.create(username="compliance.sun", roles=[Role.COMPLIANCE]),
+        admin=UserFactory.create(username="admin", roles=[Role.ADMIN], is_staff=True),
         account=account,
     )
 

@@ -19,14 +19,21 @@ def make_uscc(seq: int) -> str:
     return body + uscc.calc_check_digit(body)
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
+def _add_roles(user: User, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+    """`UserFactory.create(roles=[...])`: put the new user in those role groups."""
+    if create and extracted:
+        user.groups.add(*Group.objects.filter(name__in=extracted))
+        assert user.groups.count() == len(extracted), "unknown role"
+
+
+class TeamFactory(factory.django.DjangoModelFactory[Team]):
     class Meta:
         model = Team
 
     name = factory.Sequence(lambda n: f"Team {n}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -36,14 +43,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     password = factory.django.Password("pw-for-tests")
 
-    @factory.post_generation
-    def roles(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
-        if create and extracted:
-            self.groups.add(*Group.objects.filter(name__in=extracted))
-            assert self.groups.count() == len(extracted), "unknown role"
+    roles = factory.PostGeneration(_add_roles)
 
 
-class AccountFactory(factory.django.DjangoModelFactory):
+class AccountFactory(factory.django.DjangoModelFactory[Account]):
     class Meta:
         model = Account
 
@@ -56,7 +59,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
     team = factory.LazyAttribute(lambda o: o.owner.team)
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[AccountMembership]):
     class Meta:
         model = AccountMembership
 
@@ -64,7 +67,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 
@@ -76,7 +79,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     channel_preferences = factory.LazyFunction(lambda: ["meeting", "wechat"])
 
 
-class ProjectFactory(factory.django.DjangoModelFactory):
+class ProjectFactory(factory.django.DjangoModelFactory[Project]):
     class Meta:
         model = Project
 

@@ -73,10 +73,10 @@ def parse_po(text: str) -> list[Entry]:
         else:
             match = _KEYWORD.match(line)
             assert match, f"{PO_PATH.name}:{number}: cannot parse {line!r}"
-            name, index, literal = match.groups()
+            name, plural_index, literal = match.groups()
             value = ast.literal_eval(literal)
             if name == "msgstr":
-                target = ("msgstr", int(index or 0))
+                target = ("msgstr", int(plural_index or 0))
                 current.msgstr[target[1]] = value
             else:
                 target = (name, 0)

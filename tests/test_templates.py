@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
+from kam.models import User
 from tests.conftest import Cast
 from tests.factories import ContactFactory, ProjectFactory
 
@@ -33,16 +34,16 @@ def _assert_csp_clean(body: str) -> None:
     assert not EXTERNAL_ASSET.search(body), EXTERNAL_ASSET.search(body)
 
 
-def _client(user: object) -> Client:
+def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
+    client.force_login(user)
     return client
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_every_page_renders_without_inline_script_or_style(cast: Cast, language: str) -> None:
-    contact = ContactFactory(account=cast.account)
-    project = ProjectFactory(account=cast.account)
+    contact = ContactFactory.create(account=cast.account)
+    project = ProjectFactory.create(account=cast.account)
     pk = cast.account.pk
     pages = {
         cast.owner: [
@@ -88,7 +89,7 @@ def test_error_pages_render_without_inline_script_or_style(cast: Cast) -> None:
 
 
 def test_detail_masks_personal_data_and_offers_reveal_to_the_team(cast: Cast) -> None:
-    ContactFactory(account=cast.account, phone="13812345678", email="wang.fang@example.cn")
+    ContactFactory.create(account=cast.account, phone="13812345678", email="wang.fang@example.cn")
     url = reverse("accounts:detail", args=[cast.account.pk])
 
     body = _client(cast.owner).get(url).content.decode()
@@ -104,7 +105,7 @@ def test_detail_masks_personal_data_and_offers_reveal_to_the_team(cast: Cast) ->
 
 
 def test_reveal_answers_htmx_with_a_fragment_and_plain_posts_with_a_page(cast: Cast) -> None:
-    contact = ContactFactory(account=cast.account, phone="13812345678")
+    contact = ContactFactory.create(account=cast.account, phone="13812345678")
     url = reverse("accounts:contact_reveal", args=[cast.account.pk, contact.pk, "phone"])
     client = _client(cast.owner)
 

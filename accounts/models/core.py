@@ -110,7 +110,7 @@ class Account(ChoiceLabels, models.Model):
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
-        through="AccountMembership",
+        through="accounts.AccountMembership",
         related_name="member_accounts",
         verbose_name=_("account team"),
         blank=True,
@@ -438,7 +438,8 @@ def exposure_by_currency(projects: Iterable[Project]) -> list[dict[str, Any]]:
     return [totals[currency] for currency in sorted(totals)]
 
 
-_money = {"max_digits": 18, "decimal_places": 2, "validators": [MinValueValidator(Decimal("0"))]}
+# Shared by the money fields below.
+_MONEY_VALIDATORS = [MinValueValidator(Decimal("0"))]
 
 
 class Project(ChoiceLabels, models.Model):
@@ -451,9 +452,19 @@ class Project(ChoiceLabels, models.Model):
     currency = models.CharField(
         _("currency"), max_length=3, choices=Currency.choices, default=Currency.CNY
     )
-    total_cost = models.DecimalField(_("total project cost"), **_money)
-    commitment = models.DecimalField(_("our commitment"), **_money)
-    outstanding = models.DecimalField(_("outstanding exposure"), default=Decimal("0"), **_money)
+    total_cost = models.DecimalField(
+        _("total project cost"), max_digits=18, decimal_places=2, validators=_MONEY_VALIDATORS
+    )
+    commitment = models.DecimalField(
+        _("our commitment"), max_digits=18, decimal_places=2, validators=_MONEY_VALIDATORS
+    )
+    outstanding = models.DecimalField(
+        _("outstanding exposure"),
+        default=Decimal("0"),
+        max_digits=18,
+        decimal_places=2,
+        validators=_MONEY_VALIDATORS,
+    )
     stage = models.CharField(
         _("stage"), max_length=20, choices=ProjectStage.choices, default=ProjectStage.ORIGINATION
     )

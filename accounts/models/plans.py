@@ -18,12 +18,8 @@ from django.utils.translation import pgettext_lazy
 from ..choices import PlanActionStatus, PlanStatus, ProductLine, ServiceItemStatus
 from .core import Account, _choices_check
 
-_cny = {
-    "max_digits": 18,
-    "decimal_places": 2,
-    "default": Decimal("0"),
-    "validators": [MinValueValidator(Decimal("0"))],
-}
+# Shared by the CNY amount fields below.
+_CNY_VALIDATORS = [MinValueValidator(Decimal("0"))]
 
 
 class AccountPlan(models.Model):
@@ -76,8 +72,20 @@ class PlanWalletLine(models.Model):
         AccountPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="wallet_lines"
     )
     product_line = models.CharField(_("product line"), max_length=20, choices=ProductLine.choices)
-    potential = models.DecimalField(_("wallet (CNY a year)"), **_cny)
-    current = models.DecimalField(_("our revenue (CNY a year)"), **_cny)
+    potential = models.DecimalField(
+        _("wallet (CNY a year)"),
+        max_digits=18,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=_CNY_VALIDATORS,
+    )
+    current = models.DecimalField(
+        _("our revenue (CNY a year)"),
+        max_digits=18,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=_CNY_VALIDATORS,
+    )
 
     class Meta:
         verbose_name = _("wallet line")

@@ -3,7 +3,7 @@ FX rates, scores, tier history, overrides, recompute runs, and account plans."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -41,7 +41,14 @@ def _user(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
 
 
-class _DraftOnlyMixin:
+if TYPE_CHECKING:
+    # What the mixin is mixed into, so its super() calls are checked against the admin.
+    _AdminBase = admin.options.BaseModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class _DraftOnlyMixin(_AdminBase):
     """Published models and their parts are read-only: make a new draft to change them."""
 
     def _model_of(self, obj: Any) -> ScoringModel | None:
@@ -51,22 +58,24 @@ class _DraftOnlyMixin:
         model = self._model_of(obj) if obj is not None else None
         if model is not None and not model.is_draft:
             return False
-        return super().has_change_permission(request, obj)  # type: ignore[misc]
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         model = self._model_of(obj) if obj is not None else None
         if model is not None and not model.is_draft:
             return False
-        return super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return super().has_delete_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         model = self._model_of(obj) if obj is not None else None
         if model is not None and not model.is_draft:
             return False
         if isinstance(self, admin.options.InlineModelAdmin):
-            return super().has_add_permission(request, obj)  # type: ignore[misc]
+            # An inline's has_add_permission also takes the parent object.
+            inline = cast("admin.options.InlineModelAdmin[Any, Any]", super())
+            return inline.has_add_permission(request, obj)
         # ModelAdmin.has_add_permission takes no object (the admin index asks every model).
-        return super().has_add_permission(request)  # type: ignore[misc]
+        return super().has_add_permission(request)
 
 
 class CriterionInline(_DraftOnlyMixin, admin.TabularInline):

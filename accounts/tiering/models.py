@@ -38,11 +38,8 @@ from .engine import (
     ModelSpec,
 )
 
-_points = {
-    "max_digits": 5,
-    "decimal_places": 2,
-    "validators": [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-}
+# Shared by the 0-100 points fields below.
+_POINTS_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
 class FxRate(models.Model):
@@ -87,9 +84,27 @@ class ScoringModel(models.Model):
         editable=False,
     )
     version = models.PositiveIntegerField(_("version"), null=True, blank=True, editable=False)
-    strategic_min = models.DecimalField(_("Strategic from score"), default=Decimal("80"), **_points)
-    key_min = models.DecimalField(_("Key from score"), default=Decimal("65"), **_points)
-    core_min = models.DecimalField(_("Core from score"), default=Decimal("45"), **_points)
+    strategic_min = models.DecimalField(
+        _("Strategic from score"),
+        default=Decimal("80"),
+        max_digits=5,
+        decimal_places=2,
+        validators=_POINTS_VALIDATORS,
+    )
+    key_min = models.DecimalField(
+        _("Key from score"),
+        default=Decimal("65"),
+        max_digits=5,
+        decimal_places=2,
+        validators=_POINTS_VALIDATORS,
+    )
+    core_min = models.DecimalField(
+        _("Core from score"),
+        default=Decimal("45"),
+        max_digits=5,
+        decimal_places=2,
+        validators=_POINTS_VALIDATORS,
+    )
     based_on = models.ForeignKey(
         "self",
         verbose_name=_("based on"),
@@ -212,7 +227,9 @@ class Criterion(_DraftOnly):
         null=True,
         blank=True,
         help_text=_("Points given when the input is missing and the policy is “neutral”."),
-        **_points,
+        max_digits=5,
+        decimal_places=2,
+        validators=_POINTS_VALIDATORS,
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -281,7 +298,9 @@ class ScoreBand(_DraftOnly):
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("CNY for amounts, percent for shares. The first band starts at 0."),
     )
-    points = models.DecimalField(_("points"), **_points)
+    points = models.DecimalField(
+        _("points"), max_digits=5, decimal_places=2, validators=_POINTS_VALIDATORS
+    )
 
     class Meta:
         verbose_name = _("band")
@@ -316,7 +335,9 @@ class ChoicePoints(_DraftOnly):
         related_name="choice_points",
     )
     value = models.CharField(_("choice"), max_length=20)
-    points = models.DecimalField(_("points"), **_points)
+    points = models.DecimalField(
+        _("points"), max_digits=5, decimal_places=2, validators=_POINTS_VALIDATORS
+    )
 
     class Meta:
         verbose_name = _("points for a choice")
@@ -367,7 +388,9 @@ class AccountScore(models.Model):
         on_delete=models.PROTECT,
         related_name="scores",
     )
-    score = models.DecimalField(_("score"), **_points)
+    score = models.DecimalField(
+        _("score"), max_digits=5, decimal_places=2, validators=_POINTS_VALIDATORS
+    )
     model_tier = models.CharField(_("tier by the model"), max_length=20, choices=Tier.choices)
     breakdown = models.JSONField(_("breakdown"), default=dict)
     computed_at = models.DateTimeField(_("computed"))

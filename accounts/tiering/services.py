@@ -269,6 +269,9 @@ def tiering_recompute(
     }
     fx = _fx_rates()
 
+    # Scores point at the stored model version; a spec built without one cannot be saved.
+    scoring_model_id = spec.id
+    assert scoring_model_id is not None, "tiering_recompute needs the spec of a saved model"
     now = timezone.now()
     scores: list[AccountScore] = []
     changes: list[TierChange] = []
@@ -280,7 +283,7 @@ def tiering_recompute(
         scores.append(
             AccountScore(
                 account_id=pk,
-                scoring_model_id=spec.id,
+                scoring_model_id=scoring_model_id,
                 score=result.score,
                 model_tier=result.tier,
                 breakdown=_jsonb(result.breakdown_json()),
@@ -308,7 +311,7 @@ def tiering_recompute(
                     old_tier=row["tier"],
                     new_tier=target,
                     score=result.score,
-                    scoring_model_id=spec.id,
+                    scoring_model_id=scoring_model_id,
                     cause=cause,
                     override_id=override_id,
                 )

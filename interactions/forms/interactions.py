@@ -109,9 +109,13 @@ class InteractionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.account = account
         channels = {c.code: c for c in Channel.objects.all()}
-        self.fields["channel"].queryset = Channel.objects.filter(is_active=True)  # type: ignore[attr-defined]
-        self.fields["internal_participants"].queryset = internal_users()  # type: ignore[attr-defined]
-        self.fields["internal_participants"].widget.attrs["size"] = 6
+        channel_field = self.fields["channel"]
+        participants_field = self.fields["internal_participants"]
+        assert isinstance(channel_field, forms.ModelChoiceField)
+        assert isinstance(participants_field, forms.ModelChoiceField)
+        channel_field.queryset = Channel.objects.filter(is_active=True)
+        participants_field.queryset = internal_users()
+        participants_field.widget.attrs["size"] = 6
         self.fields["contacts"] = ContactChoiceField(
             label=_("Contact participants"),
             queryset=account.contacts.order_by("name"),
@@ -169,7 +173,9 @@ class FollowUpForm(forms.Form):
 
     def __init__(self, *args: Any, owners: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+        owner_field = self.fields["owner"]
+        assert isinstance(owner_field, forms.ModelChoiceField)
+        owner_field.queryset = owners
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -64,7 +64,9 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["executives"].queryset = executives()  # type: ignore[attr-defined]
+        executives_field = self.fields["executives"]
+        assert isinstance(executives_field, forms.ModelChoiceField)
+        executives_field.queryset = executives()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -114,4 +116,6 @@ class SponsorForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["executive"].queryset = executives()  # type: ignore[attr-defined]
+        executive_field = self.fields["executive"]
+        assert isinstance(executive_field, forms.ModelChoiceField)
+        executive_field.queryset = executives()

@@ -55,8 +55,11 @@ class ServiceRequestForm(forms.Form):
         accounts: QuerySet[Account] = account_list_for_user(user=user, write=True).order_by(
             "legal_name_en", "legal_name_zh", "pk"
         )
-        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
-        self.fields["channel"].queryset = Channel.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        account_field, channel_field = self.fields["account"], self.fields["channel"]
+        assert isinstance(account_field, forms.ModelChoiceField)
+        assert isinstance(channel_field, forms.ModelChoiceField)
+        account_field.queryset = accounts
+        channel_field.queryset = Channel.objects.filter(is_active=True)
 
     def clean_opened_at(self) -> dt.datetime | None:
         value: dt.datetime | None = self.cleaned_data.get("opened_at")
@@ -118,7 +121,9 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, choices: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = choices  # type: ignore[attr-defined]
+        assignee_field = self.fields["assignee"]
+        assert isinstance(assignee_field, forms.ModelChoiceField)
+        assignee_field.queryset = choices
 
 
 STATE_FILTERS = (

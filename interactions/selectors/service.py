@@ -279,7 +279,7 @@ def service_report(*, user: User, start: dt.date, end: dt.date) -> ServiceReport
     report = ServiceReport(start=start, end=end, now=now)
 
     extra: dict[str, Any] = {}
-    lower = 0
+    lower: float = 0
     for index, (upper, _label) in enumerate(RESPONSE_BUCKETS):
         condition = Q(response_seconds__isnull=False, response_seconds__gte=lower * HOUR)
         if upper is not None:
@@ -352,9 +352,9 @@ def service_report(*, user: User, start: dt.date, end: dt.date) -> ServiceReport
     }
     report.age_buckets = [str(label) for _upper, label in AGE_BUCKETS]
     for state in OPEN_STATES:
-        values = open_values.get(state)
+        counts = open_values.get(state)
         report.open_by_state[state] = [
-            values[f"age{index}"] if values else 0 for index in range(len(AGE_BUCKETS))
+            counts[f"age{index}"] if counts else 0 for index in range(len(AGE_BUCKETS))
         ]
     return report
 

@@ -4,6 +4,7 @@ chunks; each chunk task claims and sends its reminders and is safe to run again 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -32,11 +33,7 @@ def review_reminders_dispatch(on: str | None = None) -> dict[str, Any]:
         ids = reminder_targets(quarter=quarter, stage=stage, tiers=tiers)
         chunks = [ids[i : i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
         for chunk in chunks:
-            transaction.on_commit(
-                lambda chunk=chunk, quarter=quarter, stage=stage: review_reminders_chunk.delay(
-                    quarter.year, quarter.quarter, str(stage), chunk, day.isoformat()
-                )
-            )
+            transaction.on_commit(partial(_queue_chunk, quarter, stage, chunk, day))
         planned["stages"].append(
             {"quarter": quarter.slug, "stage": str(stage), "accounts": len(ids)}
         )
@@ -58,3 +55,7 @@ def review_reminders_chunk(
     return review_reminders_process(
         quarter=Quarter(year, quarter), stage=stage, account_ids=account_ids, on=_day(on)
     )
+
+
+def _queue_chunk(quarter: Quarter, stage: str, chunk: list[int], day: dt.date) -> None:
+    review_reminders_chunk.delay(quarter.year, quarter.quarter, str(stage), chunk, day.isoformat())

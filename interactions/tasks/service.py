@@ -4,6 +4,7 @@ task records its breaches and notifies, and is safe to run again (issue 5)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -21,7 +22,7 @@ def sla_breach_scan() -> dict[str, Any]:
     """Queue the chunks of requests whose first-response or resolution clock ran out."""
     chunks = sla_breach_candidates()
     for kind, ids in chunks:
-        transaction.on_commit(lambda kind=kind, ids=ids: sla_breach_chunk.delay(kind, ids))
+        transaction.on_commit(partial(_queue_chunk, kind, ids))
     return {
         "chunks": len(chunks),
         "requests": sum(len(ids) for _kind, ids in chunks),
@@ -38,6 +39,10 @@ def sla_breach_scan() -> dict[str, Any]:
 def sla_breach_chunk(kind: str, request_ids: list[int]) -> int:
     """Record one chunk's breaches (once per request and kind); returns how many were new."""
     return sla_breaches_record(kind=kind, request_ids=request_ids)
+
+
+def _queue_chunk(kind: str, ids: list[int]) -> None:
+    sla_breach_chunk.delay(kind, ids)
 
 
 @shared_task(name="interactions.sla_provisional_deadlines_refresh", ignore_result=False)

@@ -5,11 +5,12 @@ may only read); confidential interactions are shown to the account team only."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -84,7 +85,7 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def timeline_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def timeline_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     """The account's interactions as CSV or Excel: never the confidential ones, even for the
     account team (selectors.interaction_list_for_export); logged against the account."""
     check_format(fmt)
@@ -182,6 +183,9 @@ def _form_page(
             _apply_form_errors(form, exc)
         else:
             return redirect("interactions:timeline", account.pk)
+    channel_field = form.fields["channel"]
+    assert isinstance(channel_field, forms.ModelChoiceField)
+    assert channel_field.queryset is not None  # the form sets the active channels
     return render(
         request,
         "interactions/interaction_form.html",
@@ -191,11 +195,7 @@ def _form_page(
             "form": form,
             "formset": formset,
             "preferences": selectors.contacts_with_preferences(account=account),
-            "video_channels": [
-                c.pk
-                for c in form.fields["channel"].queryset  # type: ignore[attr-defined]
-                if c.is_video
-            ],
+            "video_channels": [c.pk for c in channel_field.queryset if c.is_video],
         },
     )
 

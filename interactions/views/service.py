@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -117,7 +117,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def request_list_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def request_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The list as it is filtered, every page, as CSV or Excel; logged."""
     check_format(fmt)
     user = _user(request)
@@ -454,7 +454,7 @@ EXPORT_KINDS = ("requests", "tier", "team", "rm")
 
 
 @login_required
-def report_export(request: HttpRequest, fmt: str = "csv") -> HttpResponse:
+def report_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase:
     """The report's period as CSV or Excel, filtered by the user's permissions, and logged."""
     check_format(fmt)
     user = _report_user(request)

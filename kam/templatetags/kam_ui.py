@@ -34,6 +34,16 @@ def _flat_choices(choices: Iterable[Any]) -> Iterable[tuple[str, Any]]:
             yield str(value), label
 
 
+def _choices(formfield: forms.Field) -> Iterable[Any]:
+    """A choice field's choices. Django normalizes them when they are set — a list, or an
+    iterator over a callable's (django-filter's wraps its empty label in) — never the callable
+    or the ``Choices`` class the setter accepts."""
+    assert isinstance(formfield, forms.ChoiceField)
+    choices = formfield.choices
+    assert not callable(choices)
+    return choices
+
+
 def _attrs(field: forms.BoundField, css: str, invalid: bool) -> dict[str, Any]:
     attrs = dict(field.field.widget.attrs)
     attrs.update(field.build_widget_attrs({}))
@@ -58,14 +68,16 @@ def _options(field: forms.BoundField) -> list[tuple[str, str]]:
     field and language."""
     formfield = field.field
     if isinstance(formfield, forms.ModelChoiceField):
+        assert formfield.queryset is not None  # a filter's model choice always has its rows
         rows = [("", formfield.empty_label)] if formfield.empty_label is not None else []
         rows += [(obj.pk, formfield.label_from_instance(obj)) for obj in formfield.queryset]
         return _escaped(rows)
+    choices = _choices(formfield)
     # django-filter wraps the choices (adding its empty label); callable ones are read anew.
-    underlying = getattr(formfield.choices, "choices", formfield.choices)
+    underlying = getattr(choices, "choices", choices)
     if not isinstance(underlying, list | tuple):
-        return _escaped(_flat_choices(formfield.choices))
-    raw = list(_flat_choices(formfield.choices))  # the labels stay lazy: not translated here
+        return _escaped(_flat_choices(choices))
+    raw = list(_flat_choices(choices))  # the labels stay lazy: not translated here
     values = tuple(value for value, _label in raw)
     key = (type(field.form).__qualname__, field.name, translation.get_language(), values)
     options = _STATIC_OPTIONS.get(key)
@@ -108,7 +120,7 @@ def _checkboxes(field: forms.BoundField, invalid: bool) -> SafeString:
                 index,
                 label,
             )
-            for index, (value, label) in enumerate(_flat_choices(field.field.choices))
+            for index, (value, label) in enumerate(_flat_choices(_choices(field.field)))
         ),
     )
     return format_html("<div>{}</div>", boxes)

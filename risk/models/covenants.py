@@ -13,8 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from ..choices import CovenantDirection, CovenantSource
 
-_figure = {"max_digits": 14, "decimal_places": 4}
-
 
 class CovenantMetric(models.Model):
     """A kind of covenant figure (DSCR, LLCR, debt/equity, ...); administrators add more."""
@@ -36,7 +34,8 @@ class CovenantMetric(models.Model):
         null=True,
         blank=True,
         help_text=_("Suggested when a project's covenant is added."),
-        **_figure,
+        max_digits=14,
+        decimal_places=4,
     )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=100)
@@ -86,7 +85,7 @@ class ProjectCovenant(models.Model):
         related_name="project_covenants",
         verbose_name=_("metric"),
     )
-    threshold = models.DecimalField(_("threshold"), **_figure)
+    threshold = models.DecimalField(_("threshold"), max_digits=14, decimal_places=4)
     clause = models.CharField(
         _("loan agreement clause"),
         max_length=120,
@@ -143,8 +142,8 @@ class CovenantTest(models.Model):
         verbose_name=_("metric"),
     )
     period_end = models.DateField(_("period end"))
-    value = models.DecimalField(_("value"), **_figure)
-    threshold = models.DecimalField(_("threshold"), **_figure)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
+    threshold = models.DecimalField(_("threshold"), max_digits=14, decimal_places=4)
     direction = models.CharField(_("direction"), max_length=3, choices=CovenantDirection.choices)
     source = models.CharField(
         _("source"), max_length=10, choices=CovenantSource.choices, default=CovenantSource.PORTAL

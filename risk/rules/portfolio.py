@@ -68,6 +68,7 @@ class ProjectDelay(RuleType):
         found: dict[int, list[dict[str, Any]]] = defaultdict(list)
         rows = qs.values_list("account_id", "pk", "name", "stage", "planned_cod", "forecast_cod")
         for account_id, pk, name, stage, planned, forecast in rows.order_by():
+            assert planned is not None and forecast is not None  # the filter excludes NULLs
             # Day arithmetic in Python: date + interval is not portable across databases.
             slip = (forecast - planned).days
             if slip > self.p["days"]:

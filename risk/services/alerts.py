@@ -280,7 +280,7 @@ def _due(level: int, now: datetime) -> Q:
             level=EscalationLevel.TEAM_LEAD,
             at__lt=now - ack_period(severity),
         )
-        condition |= Q(severity=severity) & Exists(told_lead)
+        condition |= Q(severity=severity) & Q(Exists(told_lead))
     return Q(escalation_level=EscalationLevel.TEAM_LEAD) & condition
 
 

@@ -141,10 +141,10 @@ def covenant_tests_import(*, account: Account, user: User, upload: IO[bytes]) ->
         )
         return result
     raw_rows = []
-    for line, row in enumerate(reader, start=2):
+    for line, record in enumerate(reader, start=2):
         values = {
             (k or "").strip().lower(): (v if isinstance(v, str) else "").strip()
-            for k, v in row.items()
+            for k, v in record.items()
         }
         if not any(values.values()):
             continue
@@ -279,7 +279,8 @@ def _parse_figure(text: str) -> Decimal | None:
 @transaction.atomic
 def esg_event_record(*, account: Account, user: User, **data: Any) -> EsgEvent:
     event = EsgEvent(account=account, recorded_by=user, **data)
-    if event.project_id and event.project.account_id != account.pk:
+    project = event.project if event.project_id else None
+    if project is not None and project.account_id != account.pk:
         raise ValidationError({"project": _("Choose a project of this account.")})
     event.full_clean()
     event.save()

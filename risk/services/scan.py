@@ -454,7 +454,13 @@ def _record_raised(rule: RiskRule, chunk: ScanChunk, now: datetime) -> int:
         f"{alert}.rule_id = %s AND {alert}.source = %s AND {alert}.opened_at = %s "
         f"AND {alert}.account_id BETWEEN %s AND %s"
     )
-    mine_params = [rule.pk, AlertSource.SCAN, at, chunk.first_account_id, chunk.last_account_id]
+    mine_params: list[Any] = [
+        rule.pk,
+        AlertSource.SCAN,
+        at,
+        chunk.first_account_id,
+        chunk.last_account_id,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {AlertEvent._meta.db_table} "  # noqa: S608 - table names from _meta

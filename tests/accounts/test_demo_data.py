@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from io import StringIO
 
@@ -42,7 +43,7 @@ def _counts() -> dict[str, int]:
     }
 
 
-def _raw(sql: str, params: list[object]) -> list[tuple[object, ...]]:
+def _raw(sql: str, params: Sequence[int | str]) -> list[tuple[object, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -103,8 +104,10 @@ def test_seed_demo_creates_the_book_and_the_role_logins() -> None:
     assert admin.is_superuser and admin.is_staff and admin.has_role(Role.ADMIN)
     rms = {u.username for u in User.objects.filter(groups__name=Role.RM)}
     assert {"rm.wang", "rm.li", "rm.zhang", "rm.chen"} <= rms
-    assert Team.objects.get(name="Energy & Power").lead.username == "lead.zhao"
-    assert Team.objects.get(name="Infrastructure").lead.username == "lead.huang"
+    energy_lead = Team.objects.get(name="Energy & Power").lead
+    infrastructure_lead = Team.objects.get(name="Infrastructure").lead
+    assert energy_lead is not None and energy_lead.username == "lead.zhao"
+    assert infrastructure_lead is not None and infrastructure_lead.username == "lead.huang"
     # Every RM owns part of the book, and every account follows its owner's team.
     owners = Counter(Account.objects.values_list("owner__username", flat=True))
     assert set(owners) == {"rm.wang", "rm.li", "rm.zhang", "rm.chen"}
@@ -170,7 +173,7 @@ def test_generate_volume_makes_the_rows_asked_for() -> None:
     assert "20 accounts" in out.getvalue()
     codes = list(Account.objects.values_list("uscc", flat=True))
     assert len(set(codes)) == 20
-    assert all(uscc.is_valid(code) for code in codes)
+    assert all(code is not None and uscc.is_valid(code) for code in codes)
     for project in Project.objects.all():
         assert project.outstanding <= project.commitment <= project.total_cost
 
@@ -184,7 +187,7 @@ def test_generate_volume_spreads_accounts_over_rms_and_teams() -> None:
     for account in Account.objects.select_related("owner"):
         assert account.owner.has_role(Role.RM)
         assert account.team_id == account.owner.team_id
-        assert account.team.lead is not None
+        assert account.team is not None and account.team.lead is not None
     assert User.objects.get(username=EXEC_USERNAME).has_role(Role.EXECUTIVE)
     assert check_password("pw", User.objects.get(username=rm_username(1)).password)
     # Co-RMs come from the owner's own team.

@@ -91,7 +91,7 @@ def test_team_lead_reassigns_an_account_within_the_team(client, cast: Cast) -> N
     from kam.roles import Role
     from tests.factories import UserFactory
 
-    newcomer = UserFactory(username="rm.sun", team=cast.team, roles=[Role.RM])
+    newcomer = UserFactory.create(username="rm.sun", team=cast.team, roles=[Role.RM])
     client.force_login(cast.lead)
     data = _account_data(
         cast, owner=newcomer.pk, uscc=cast.account.uscc, legal_name_en="Sunrise Power Holdings"
@@ -228,7 +228,7 @@ def test_contact_form_rejects_bad_input(
 def test_a_contact_of_another_account_cannot_be_edited_through_this_one(client, cast: Cast) -> None:
     from tests.factories import ContactFactory
 
-    foreign = ContactFactory(name="Hidden Person")
+    foreign = ContactFactory.create(name="Hidden Person")
     client.force_login(cast.owner)
     url = reverse("accounts:contact_edit", args=[cast.account.pk, foreign.pk])
     assert client.post(url, _contact_data(name="Renamed")).status_code == 404

@@ -65,7 +65,7 @@ def test_guardian_group_grant_opens_an_account_to_that_group(cast: Cast) -> None
 
 
 def test_team_lead_sees_every_account_of_the_team_not_others(cast: Cast) -> None:
-    other = AccountFactory(owner=cast.outsider)
+    other = AccountFactory.create(owner=cast.outsider)
     assert set(account_list_for_user(user=cast.lead)) == {cast.account}
     assert set(account_list_for_user(user=cast.other_lead)) == {other}
 
@@ -74,11 +74,11 @@ def test_get_for_user_raises_404_then_403() -> None:
     from django.core.exceptions import PermissionDenied
     from django.http import Http404
 
-    account = AccountFactory()
-    stranger = UserFactory(roles=["Relationship manager"])
+    account = AccountFactory.create()
+    stranger = UserFactory.create(roles=["Relationship manager"])
     with pytest.raises(Http404):
         account_get_for_user(user=stranger, pk=account.pk)
-    executive = UserFactory(roles=["Executive"])
+    executive = UserFactory.create(roles=["Executive"])
     assert account_get_for_user(user=executive, pk=account.pk) == account
     with pytest.raises(PermissionDenied):
         account_get_for_user(user=executive, pk=account.pk, write=True)
@@ -91,8 +91,8 @@ def test_get_for_user_raises_404_then_403() -> None:
 
 def _pages(cast: Cast) -> dict[str, str]:
     a = cast.account
-    contact = ContactFactory(account=a)
-    project = ProjectFactory(account=a)
+    contact = ContactFactory.create(account=a)
+    project = ProjectFactory.create(account=a)
     return {
         "detail": reverse("accounts:detail", args=[a.pk]),
         "edit": reverse("accounts:edit", args=[a.pk]),
@@ -146,7 +146,7 @@ def test_a_post_from_someone_who_may_not_change_changes_nothing(
 
 @pytest.mark.parametrize("who", SEES + DENIED)
 def test_account_list_shows_only_visible_accounts(client, cast: Cast, who: str) -> None:
-    AccountFactory(owner=cast.outsider, legal_name_en="Harbour Logistics Group")
+    AccountFactory.create(owner=cast.outsider, legal_name_en="Harbour Logistics Group")
     client.force_login(getattr(cast, who))
     body = client.get(reverse("accounts:list")).content.decode()
     assert ("Sunrise Power Holdings" in body) is (who in SEES)

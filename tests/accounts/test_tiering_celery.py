@@ -46,11 +46,11 @@ def _wait(condition, timeout: float = 60) -> None:
 
 
 def _book(n: int) -> list[Account]:
-    owner = UserFactory(team=TeamFactory())
+    owner = UserFactory.create(team=TeamFactory.create())
     accounts = AccountFactory.create_batch(n, owner=owner, esg_rating="AAA")
     for i, account in enumerate(accounts):
         outstanding = BN if i % 2 else Decimal(0)  # half Strategic (100), half Core (40)
-        ProjectFactory(
+        ProjectFactory.create(
             account=account,
             total_cost=BN * 3,
             commitment=BN * 2,

@@ -5,6 +5,7 @@ database."""
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -20,6 +21,14 @@ from accounts.tiering.engine import (
     validate_model,
 )
 
+
+class _Policy(TypedDict, total=False):
+    """What a test may set on a criterion besides its input, weight and points."""
+
+    missing_policy: str
+    neutral_points: D | None
+
+
 EXPOSURE_BANDS = (Band(D(0), D(0)), Band(D(100), D(40)), Band(D(500), D(80)), Band(D(1000), D(100)))
 
 
@@ -31,11 +40,11 @@ def model(
     )
 
 
-def exposure(weight: str = "100", **kwargs: object) -> CriterionSpec:
-    return CriterionSpec(input="exposure", weight=D(weight), bands=EXPOSURE_BANDS, **kwargs)  # type: ignore[arg-type]
+def exposure(weight: str = "100", **kwargs: Unpack[_Policy]) -> CriterionSpec:
+    return CriterionSpec(input="exposure", weight=D(weight), bands=EXPOSURE_BANDS, **kwargs)
 
 
-def esg(weight: str, **kwargs: object) -> CriterionSpec:
+def esg(weight: str, **kwargs: Unpack[_Policy]) -> CriterionSpec:
     points = {
         "AAA": D(100),
         "AA": D(80),
@@ -45,7 +54,7 @@ def esg(weight: str, **kwargs: object) -> CriterionSpec:
         "B": D(10),
         "CCC": D(0),
     }
-    return CriterionSpec(input="esg_rating", weight=D(weight), choices=points, **kwargs)  # type: ignore[arg-type]
+    return CriterionSpec(input="esg_rating", weight=D(weight), choices=points, **kwargs)
 
 
 @pytest.mark.parametrize(

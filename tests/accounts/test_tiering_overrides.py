@@ -37,7 +37,7 @@ def _scored(cast: Cast, esg: str = "A", exposure: int = 600_000_000) -> Account:
     """The cast's account scored Key by the test model (72 points) unless told otherwise."""
     make_model()
     Account.objects.filter(pk=cast.account.pk).update(esg_rating=esg)
-    ProjectFactory(
+    ProjectFactory.create(
         account=cast.account,
         total_cost=Decimal(exposure) * 2,
         commitment=Decimal(exposure),
@@ -212,7 +212,7 @@ def test_an_override_holds_through_recomputes_until_the_model_reaches_it(cast: C
     assert cast.account.tier == "strategic" and override.status == OverrideStatus.APPROVED
 
     Account.objects.filter(pk=cast.account.pk).update(esg_rating="AAA")
-    ProjectFactory(
+    ProjectFactory.create(
         account=cast.account,
         total_cost=Decimal(2_000_000_000),
         commitment=Decimal(1_000_000_000),
@@ -238,7 +238,7 @@ def test_a_lapse_that_changes_the_tier_is_recorded_as_a_lapse(cast: Cast) -> Non
     override = _propose(cast, "core")  # hold it down to Core
     tier_override_approve(override=override, user=cast.lead)
     Account.objects.filter(pk=cast.account.pk).update(esg_rating="CCC")
-    ProjectFactory(account=cast.account, total_cost=1, commitment=1, outstanding=0)
+    ProjectFactory.create(account=cast.account, total_cost=1, commitment=1, outstanding=0)
     TierChange.objects.all().delete()
     # Model drops to Standard (past Core): the override lapses and the account follows.
     from accounts.models import Project
@@ -325,7 +325,7 @@ def test_propose_view_per_role(client, cast: Cast, who: str, status: int) -> Non
 )
 def test_approve_view_per_role(client, cast: Cast, who: str, status: int) -> None:
     _scored(cast)
-    proposer = UserFactory(roles=[Role.RM], team=cast.team)
+    proposer = UserFactory.create(roles=[Role.RM], team=cast.team)
     AccountMembership.objects.create(account=cast.account, user=proposer)
     override = tier_override_propose(
         account=cast.account, user=proposer, requested_tier="strategic", reason=REASON
@@ -445,7 +445,7 @@ def test_override_detail_per_role(client, cast: Cast) -> None:
 
 def test_rm_without_role_on_another_team_gets_404_on_overrides(client, cast: Cast) -> None:
     override = _propose(cast, "key")
-    stranger = UserFactory(roles=[Role.RM])
+    stranger = UserFactory.create(roles=[Role.RM])
     client.force_login(stranger)
     assert client.get(reverse("accounts:override_detail", args=[override.pk])).status_code == 404
     assert _post(client, stranger, "override_approve", override).status_code == 404

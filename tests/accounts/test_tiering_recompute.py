@@ -43,7 +43,7 @@ BN = Decimal(1_000_000_000)
 def _project(
     account: Account, outstanding: Decimal, currency: str = "CNY", **kwargs: object
 ) -> Project:
-    return ProjectFactory(
+    return ProjectFactory.create(
         account=account,
         currency=currency,
         total_cost=outstanding * 3,

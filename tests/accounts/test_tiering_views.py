@@ -26,6 +26,7 @@ from accounts.tiering.services import (
     tier_override_propose,
     tiering_recompute_account,
 )
+from kam.models import User
 from tests.accounts.tiering_helpers import make_model
 from tests.conftest import Cast
 from tests.factories import AccountFactory, ProjectFactory
@@ -39,7 +40,7 @@ ROLES = [("owner", 200), ("teammate", 200), ("lead", 200), ("executive", 200), (
 
 def _score(account: Account, esg: str = "A") -> None:
     Account.objects.filter(pk=account.pk).update(esg_rating=esg)
-    ProjectFactory(
+    ProjectFactory.create(
         account=account,
         total_cost=Decimal(1_200_000_000),
         commitment=Decimal(600_000_000),
@@ -48,7 +49,7 @@ def _score(account: Account, esg: str = "A") -> None:
     tiering_recompute_account(account_id=account.pk)
 
 
-def _plan(account: Account, owner: object, actions: int = 2) -> AccountPlan:
+def _plan(account: Account, owner: User, actions: int = 2) -> AccountPlan:
     plan = AccountPlan.objects.create(account=account, objectives="Become lead arranger.")
     PlanWalletLine.objects.create(
         plan=plan, product_line="project_loans", potential=Decimal(100), current=Decimal(25)
@@ -288,7 +289,7 @@ def test_home_tells_the_lead_about_overrides_to_decide(client, cast: Cast) -> No
 def test_account_list_filters_and_sorts_by_score(client, cast: Cast) -> None:
     make_model()
     _score(cast.account, esg="AAA")  # 48 + 40 = 88
-    low = AccountFactory(owner=cast.owner, esg_rating="BB")
+    low = AccountFactory.create(owner=cast.owner, esg_rating="BB")
     tiering_recompute_account(account_id=low.pk)  # 12
     client.force_login(cast.owner)
     url = reverse("accounts:list")
@@ -307,9 +308,9 @@ def test_account_list_filters_and_sorts_by_score(client, cast: Cast) -> None:
 
 def test_account_list_filters_missing_plans(client, cast: Cast) -> None:
     Account.objects.filter(pk=cast.account.pk).update(tier="key")
-    other = AccountFactory(owner=cast.owner, tier="key")
+    other = AccountFactory.create(owner=cast.owner, tier="key")
     _plan(other, cast.owner, actions=0)
-    AccountFactory(owner=cast.owner, tier="standard")
+    AccountFactory.create(owner=cast.owner, tier="standard")
     client.force_login(cast.owner)
     page = client.get(reverse("accounts:list"), {"plan": "missing"}).context["page"]
     assert [row["pk"] for row in page.object_list] == [cast.account.pk]

@@ -573,7 +573,7 @@ def reviews_reminders(bench: Bench) -> Result:
             time.sleep(0.05)
         seconds = time.perf_counter() - started
         steady = time.perf_counter()
-        review_reminders_dispatch.apply(args=[day.isoformat()])  # in-process: lists nothing
+        review_reminders_dispatch.apply(args=(day.isoformat(),))  # in-process: lists nothing
         steady_seconds = time.perf_counter() - steady
     return {
         "seconds": round(seconds, 2),
@@ -628,11 +628,14 @@ def tiering_recompute(bench: Bench) -> Result:
         seconds = time.perf_counter() - started
     changes = TierChange.objects.count() - history_before
 
-    scoring_model_spec(scoring_model=scoring_model_published())  # type: ignore[arg-type]
+    published = scoring_model_published()
+    assert published is not None, "volume_tiering_setup() publishes a scoring model"
+    scoring_model_spec(scoring_model=published)
     probe, chunk_ids = tiering_run_start(trigger=RecomputeTrigger.MANUAL)
+    assert probe is not None, "a published model always starts a run"
     with CaptureQueriesContext(connection) as captured:
         tiering_chunk_process(chunk_id=chunk_ids[0])
-    TieringRun.objects.filter(pk=probe.pk).delete()  # type: ignore[union-attr]
+    TieringRun.objects.filter(pk=probe.pk).delete()
     return {
         "seconds": round(seconds, 2),
         "items": total,

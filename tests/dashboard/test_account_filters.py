@@ -6,11 +6,12 @@ import pytest
 from django.test import RequestFactory
 
 from dashboard.filters import AccountFilter
+from kam.models import User
 from tests.conftest import Cast
 from tests.factories import AccountFactory
 
 
-def _owner_choices(user: object) -> set[str]:
+def _owner_choices(user: User) -> set[str]:
     request = RequestFactory().get("/accounts/")
     request.user = user
     account_filter = AccountFilter({}, request=request)
@@ -19,7 +20,7 @@ def _owner_choices(user: object) -> set[str]:
 
 @pytest.mark.django_db
 def test_an_rm_filters_by_the_owners_of_the_accounts_they_see(cast: Cast) -> None:
-    AccountFactory(owner=cast.outsider)
+    AccountFactory.create(owner=cast.outsider)
 
     assert _owner_choices(cast.owner) == {"rm.wang"}
     # The teammate sees the owner's account through the account team.

@@ -61,7 +61,7 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 @pytest.fixture
 def book(cast: Cast) -> Cast:
-    ProjectFactory(account=cast.account, is_green=True, equator_category="A")
+    ProjectFactory.create(account=cast.account, is_green=True, equator_category="A")
     now = timezone.now()
     Alert.objects.create(
         account=cast.account,

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
+from kam.models import User
 from tests.conftest import Cast
 from tests.factories import AccountFactory
 
@@ -26,15 +27,15 @@ def cached() -> object:
     cache.clear()
 
 
-def _count(user: object, query: str = "") -> int:
-    response = client_for(user).get(reverse("dashboard:executive") + query)  # type: ignore[arg-type]
+def _count(user: User, query: str = "") -> int:
+    response = client_for(user).get(reverse("dashboard:executive") + query)
     assert response.status_code == 200
     return response.context["d"].account_count
 
 
 def test_readers_of_every_account_share_a_computed_dashboard(cast: Cast, cached: None) -> None:
     assert _count(cast.executive) == 1
-    AccountFactory(owner=cast.outsider)
+    AccountFactory.create(owner=cast.outsider)
     # Kept: the same figures for another reader of every account, within the minute ...
     assert _count(cast.risk) == 1
     client = client_for(cast.executive)
@@ -51,8 +52,8 @@ def test_readers_of_every_account_share_a_computed_dashboard(cast: Cast, cached:
 
 def test_each_rm_has_their_own(cast: Cast, cached: None) -> None:
     assert _count(cast.owner) == 1
-    AccountFactory(owner=cast.outsider)
-    AccountFactory(owner=cast.outsider)
+    AccountFactory.create(owner=cast.outsider)
+    AccountFactory.create(owner=cast.outsider)
     assert _count(cast.outsider) == 2
     assert _count(cast.teammate) == 1  # the owner's account through the account team
 

@@ -28,6 +28,7 @@ def test_the_demo_book_has_snapshots_and_a_dashboard_with_figures() -> None:
     call_command("seed_demo", stdout=io.StringIO())  # idempotent: upserts, no new rows
     assert AccountQuarterSnapshot.objects.count() == rows
     executive = User.objects.filter(groups__name=Role.EXECUTIVE).first()
+    assert executive is not None
     response = client_for(executive).get(reverse("dashboard:executive"))
     d = response.context["d"]
     assert d.account_count > 20

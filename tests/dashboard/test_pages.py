@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def book(cast: Cast) -> Cast:
-    ProjectFactory(account=cast.account, is_green=True, equator_category="B")
+    ProjectFactory.create(account=cast.account, is_green=True, equator_category="B")
     cast.account.tier = Tier.STRATEGIC
     cast.account.save()
     AccountContactStats.objects.create(
@@ -44,7 +45,7 @@ def book(cast: Cast) -> Cast:
         opened_at=timezone.now() - dt.timedelta(days=2),
         ack_deadline=timezone.now() - dt.timedelta(days=1),
     )
-    AccountFactory(owner=cast.outsider, legal_name_en="Hidden Harbour Co")
+    AccountFactory.create(owner=cast.outsider, legal_name_en="Hidden Harbour Co")
     snapshots_refresh()
     return cast
 
@@ -105,7 +106,7 @@ def test_the_dashboard_answers_only_get(book: Cast) -> None:
     assert client.post(reverse("dashboard:executive")).status_code == 405
 
 
-def test_anonymous_users_are_sent_to_log_in(client: object) -> None:
+def test_anonymous_users_are_sent_to_log_in(client: Client) -> None:
     for url in (reverse("dashboard:executive"), reverse("dashboard:export", args=["tiers", "csv"])):
-        response = client.get(url)  # type: ignore[attr-defined]
+        response = client.get(url)
         assert response.status_code == 302 and "/login/" in response["Location"]

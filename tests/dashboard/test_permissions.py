@@ -8,16 +8,19 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from accounts.choices import Tier
 from dashboard.snapshots import snapshots_refresh
 from interactions.models import Interaction
-from kam.models import AccessLog
+from kam.models import AccessLog, User
 from risk.choices import Severity
 from risk.models import Alert
 from tests.conftest import Cast
@@ -25,6 +28,9 @@ from tests.factories import AccountFactory, ProjectFactory, UserFactory
 from tests.interactions.factories import InteractionFactory
 
 from .support import _rule, client_for
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +41,19 @@ SECRET_NAME = "Outsider Secret Mining Co"
 def book(cast: Cast) -> Cast:
     """The cast's account (owner's, teammate on its account team) plus two accounts of the
     other team that the owner must never count, each with projects and alerts."""
-    ProjectFactory(account=cast.account, outstanding=Decimal("100"), commitment=Decimal("200"))
+    ProjectFactory.create(
+        account=cast.account, outstanding=Decimal("100"), commitment=Decimal("200")
+    )
     now = timezone.now()
     for i, tier in enumerate((Tier.STRATEGIC, Tier.KEY)):
-        other = AccountFactory(
+        other = AccountFactory.create(
             owner=cast.outsider,
             tier=tier,
             legal_name_en=f"{SECRET_NAME} {i}",
         )
-        ProjectFactory(account=other, outstanding=Decimal("1000"), commitment=Decimal("2000"))
+        ProjectFactory.create(
+            account=other, outstanding=Decimal("1000"), commitment=Decimal("2000")
+        )
         Alert.objects.create(
             account=other,
             rule=_rule(),
@@ -66,8 +76,8 @@ def book(cast: Cast) -> Cast:
     return cast
 
 
-def _dashboard(user: object, query: str = "") -> object:
-    response = client_for(user).get(reverse("dashboard:executive") + query)  # type: ignore[arg-type]
+def _dashboard(user: User, query: str = "") -> _MonkeyPatchedWSGIResponse:
+    response = client_for(user).get(reverse("dashboard:executive") + query)
     assert response.status_code == 200
     return response
 
@@ -129,8 +139,8 @@ def test_an_rm_asking_for_a_team_gets_their_book(book: Cast) -> None:
 
 
 def test_scorecards_show_each_reader_their_reach(book: Cast) -> None:
-    def rms(user: object) -> set[int]:
-        response = client_for(user).get(reverse("dashboard:supervision"))  # type: ignore[arg-type]
+    def rms(user: User) -> set[int]:
+        response = client_for(user).get(reverse("dashboard:supervision"))
         assert response.status_code == 200
         return {row.key for row in response.context["cards"].by_rm}
 
@@ -138,17 +148,20 @@ def test_scorecards_show_each_reader_their_reach(book: Cast) -> None:
     assert rms(book.outsider) == {book.outsider.pk}
     assert rms(book.lead) == {book.owner.pk}
     assert rms(book.executive) == {book.owner.pk, book.outsider.pk}
-    newcomer = UserFactory(roles=["Relationship manager"])
+    newcomer = UserFactory.create(roles=["Relationship manager"])
     assert rms(newcomer) == set()
 
 
-def _csv(response: object) -> list[list[str]]:
-    body = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+def _csv(response: HttpResponseBase) -> list[list[str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    body = response.getvalue().decode("utf-8-sig")
     return list(csv.reader(io.StringIO(body)))
 
 
-def _xlsx(response: object) -> list[list[object]]:
-    sheet = load_workbook(io.BytesIO(response.content)).active  # type: ignore[attr-defined]
+def _xlsx(response: HttpResponseBase) -> list[list[object]]:
+    assert isinstance(response, HttpResponse)
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert isinstance(sheet, Worksheet)
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
@@ -195,8 +208,8 @@ def test_a_formula_in_a_name_is_neutralised(book: Cast) -> None:
 
 
 def test_confidential_interactions_never_leave_in_an_export(book: Cast) -> None:
-    InteractionFactory(account=book.account, subject="Open talk")
-    InteractionFactory(account=book.account, subject="Board secret", is_confidential=True)
+    InteractionFactory.create(account=book.account, subject="Open talk")
+    InteractionFactory.create(account=book.account, subject="Board secret", is_confidential=True)
     assert Interaction.objects.count() == 2
     for user in (book.owner, book.executive):
         response = client_for(user).get(

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.choices import AccountStatus, Currency, PlanActionStatus, Tier
-from accounts.models import AccountPlan, FxRate, PlanAction
+from accounts.models import Account, AccountPlan, FxRate, PlanAction
 from dashboard import tasks
 from dashboard.models import AccountQuarterSnapshot
 from dashboard.snapshots import (
@@ -45,7 +45,7 @@ def frozen():  # noqa: ANN201
         yield
 
 
-def _alert(account: object, **fields: object) -> Alert:
+def _alert(account: Account, **fields: object) -> Alert:
     values = {
         "rule": _rule(),
         "source": "manual",
@@ -64,7 +64,7 @@ def book(cast: Cast, frozen: None) -> Cast:
     FxRate.objects.update_or_create(
         currency=Currency.USD, defaults={"rate_to_cny": Decimal("7"), "as_of": NOW.date()}
     )
-    ProjectFactory(
+    ProjectFactory.create(
         account=account,
         currency="USD",
         total_cost=Decimal("100"),
@@ -72,21 +72,21 @@ def book(cast: Cast, frozen: None) -> Cast:
         outstanding=Decimal("10"),
         is_green=True,
     )
-    ProjectFactory(
+    ProjectFactory.create(
         account=account,
         total_cost=Decimal("100"),
         commitment=Decimal("100"),
         outstanding=Decimal("30"),
     )
     # A meaningful contact five days ago: cadence kept now; none before Q1 ended.
-    InteractionFactory(account=account, occurred_at=NOW - dt.timedelta(days=5))
+    InteractionFactory.create(account=account, occurred_at=NOW - dt.timedelta(days=5))
     AccountContactStats.objects.create(
         account=account,
         last_interaction_at=NOW - dt.timedelta(days=5),
         last_meaningful_at=NOW - dt.timedelta(days=5),
         interaction_count=1,
     )
-    review = ReviewFactory(
+    review = ReviewFactory.create(
         account=account,
         scheduled_at=NOW - dt.timedelta(days=10),
         status=StrategicReview.Status.HELD,
@@ -231,7 +231,7 @@ def test_the_beat_job_queues_idempotent_chunks(book: Cast, monkeypatch: pytest.M
 
 
 def test_trends_and_scorecards_read_the_snapshots(book: Cast) -> None:
-    AccountFactory(owner=book.outsider)  # another team's account, not the owner's
+    AccountFactory.create(owner=book.outsider)  # another team's account, not the owner's
     snapshots_refresh()
     response = client_for(book.owner).get(reverse("dashboard:executive"))
     points = {p.quarter: p.figures for p in response.context["d"].trends}

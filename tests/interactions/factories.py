@@ -16,7 +16,7 @@ def channel(code: str) -> Channel:
     return Channel.objects.get(code=code)
 
 
-class InteractionFactory(factory.django.DjangoModelFactory):
+class InteractionFactory(factory.django.DjangoModelFactory[Interaction]):
     """A raw row (no service): tests that need the stats kept call the service instead."""
 
     class Meta:
@@ -29,7 +29,7 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     summary = "Discussed the refinancing."
 
 
-class FollowUpFactory(factory.django.DjangoModelFactory):
+class FollowUpFactory(factory.django.DjangoModelFactory[FollowUp]):
     class Meta:
         model = FollowUp
 
@@ -40,7 +40,7 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
     due_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=2))
 
 
-class ReviewFactory(factory.django.DjangoModelFactory):
+class ReviewFactory(factory.django.DjangoModelFactory[StrategicReview]):
     class Meta:
         model = StrategicReview
 

@@ -24,7 +24,7 @@ def root(client):
     from django.test import Client
 
     root_client = Client()
-    root_client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    root_client.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
     return root_client
 
 

@@ -62,7 +62,7 @@ def _form(cast: Cast, **overrides: object) -> dict[str, object]:
 
 
 def test_a_contact_of_another_account_is_refused(cast: Cast) -> None:
-    stranger = ContactFactory(account=AccountFactory(), name="Outsider Li")
+    stranger = ContactFactory.create(account=AccountFactory.create(), name="Outsider Li")
     with pytest.raises(ValidationError) as err:
         _log(cast, contacts=[stranger])
     assert "contacts" in err.value.message_dict
@@ -89,7 +89,7 @@ def test_a_meeting_link_only_on_a_video_channel(cast: Cast) -> None:
 def test_the_form_refuses_a_contact_of_another_account_with_a_clear_message(
     client, cast: Cast
 ) -> None:
-    stranger = ContactFactory(account=AccountFactory())
+    stranger = ContactFactory.create(account=AccountFactory.create())
     client.force_login(cast.owner)
     response = client.post(
         reverse("interactions:create", args=[cast.account.pk]), _form(cast, contacts=[stranger.pk])
@@ -116,7 +116,7 @@ def test_the_form_refuses_a_future_date_and_an_incomplete_action(client, cast: C
 
 
 def test_logging_through_the_page_saves_participants_and_actions(client, cast: Cast) -> None:
-    contact = ContactFactory(account=cast.account)
+    contact = ContactFactory.create(account=cast.account)
     client.force_login(cast.owner)
     due = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
     response = client.post(
@@ -203,10 +203,10 @@ def test_cadence_against_the_tier(cast: Cast) -> None:
 
 
 def test_senior_contacts_not_met_in_90_days(cast: Cast) -> None:
-    met = ContactFactory(account=cast.account, seniority="c_level", name="Met")
-    stale = ContactFactory(account=cast.account, seniority="board", name="Stale")
-    never = ContactFactory(account=cast.account, seniority="senior", name="Never")
-    ContactFactory(account=cast.account, seniority="staff", name="Junior")
+    met = ContactFactory.create(account=cast.account, seniority="c_level", name="Met")
+    stale = ContactFactory.create(account=cast.account, seniority="board", name="Stale")
+    never = ContactFactory.create(account=cast.account, seniority="senior", name="Never")
+    ContactFactory.create(account=cast.account, seniority="staff", name="Junior")
     _log(cast, contacts=[met], occurred_at=timezone.now() - dt.timedelta(days=10))
     _log(cast, contacts=[stale], occurred_at=timezone.now() - dt.timedelta(days=120))
     # A WeChat message is not a meeting.

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 def test_relationship_pages_are_csp_clean(cast: Cast, language: str) -> None:
     cast.account.tier = "strategic"
     cast.account.save()
-    contact = ContactFactory(account=cast.account, seniority="board", channel_preferences=["video"])
+    contact = ContactFactory.create(
+        account=cast.account, seniority="board", channel_preferences=["video"]
+    )
     interaction = interaction_create(
         account=cast.account,
         user=cast.owner,

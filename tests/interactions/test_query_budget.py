@@ -29,7 +29,7 @@ def _history(cast: Cast, rows: int) -> None:
     people = UserFactory.create_batch(2)
     now = timezone.now()
     for i in range(rows):
-        interaction = InteractionFactory(
+        interaction = InteractionFactory.create(
             account=cast.account,
             channel=channel(["meeting", "phone", "video", "wechat"][i % 4]),
             occurred_at=now - dt.timedelta(hours=i * 7),
@@ -37,7 +37,7 @@ def _history(cast: Cast, rows: int) -> None:
         )
         interaction.contacts.set(contacts[: 1 + i % 3])
         interaction.internal_participants.set([cast.owner, *people[: i % 2]])
-        FollowUpFactory(interaction=interaction, owner=cast.owner)
+        FollowUpFactory.create(interaction=interaction, owner=cast.owner)
     contact_stats_refresh(account_id=cast.account.pk)
 
 
@@ -56,8 +56,8 @@ def test_timeline_query_budget(
 def _home_queries(client, cast: Cast, rows: int) -> tuple[int, dict[str, object]]:
     _history(cast, rows)
     for i in range(rows // 10 + 1):
-        account = AccountFactory(owner=cast.owner, tier="strategic", status="active")
-        ReviewFactory(account=account)
+        account = AccountFactory.create(owner=cast.owner, tier="strategic", status="active")
+        ReviewFactory.create(account=account)
         notification_send(user=cast.owner, title=f"Note {i}", key=f"n{i}-{rows}")
     client.force_login(cast.owner)
     with CaptureQueriesContext(connection) as ctx:
@@ -83,9 +83,9 @@ def test_coverage_query_budget(
     client, django_assert_max_num_queries, cast: Cast, rows: int
 ) -> None:
     for i in range(rows):
-        account = AccountFactory(owner=cast.owner, tier="strategic", status="active")
+        account = AccountFactory.create(owner=cast.owner, tier="strategic", status="active")
         if i % 3 == 0:
-            ReviewFactory(account=account)
+            ReviewFactory.create(account=account)
     client.force_login(cast.executive)
     with django_assert_max_num_queries(COVERAGE_BUDGET):
         response = client.get(reverse("interactions:review_coverage"))

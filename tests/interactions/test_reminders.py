@@ -165,10 +165,10 @@ def test_a_scheduled_or_held_review_stops_the_reminders(strategic: Cast, run_job
 
 
 def test_non_required_tiers_and_exited_accounts_get_nothing(cast: Cast, run_job: Any) -> None:
-    AccountFactory(owner=cast.owner, tier="standard", status="active")
-    AccountFactory(owner=cast.owner, tier="core", status="active")
-    AccountFactory(owner=cast.owner, tier="strategic", status="exited")
-    key = AccountFactory(owner=cast.owner, tier="key", status="active")
+    AccountFactory.create(owner=cast.owner, tier="standard", status="active")
+    AccountFactory.create(owner=cast.owner, tier="core", status="active")
+    AccountFactory.create(owner=cast.owner, tier="strategic", status="exited")
+    key = AccountFactory.create(owner=cast.owner, tier="key", status="active")
     assert cast.account.tier == "standard"
     assert run_job(D14)["accounts"] == 1
     assert list(ReviewReminder.objects.values_list("account", flat=True)) == [key.pk]

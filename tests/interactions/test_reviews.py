@@ -205,13 +205,21 @@ def test_sponsor_must_be_an_executive(cast: Cast) -> None:
 def _book(cast: Cast) -> dict[str, object]:
     """Energy team: held, scheduled, missing; Transport team: one missing; one exited."""
     _strategic(cast)
-    held = AccountFactory(owner=cast.owner, tier="key", status="active", legal_name_en="Held Co")
-    missing = AccountFactory(owner=cast.owner, tier="key", status="active", legal_name_en="Gap Co")
-    other = AccountFactory(
+    held = AccountFactory.create(
+        owner=cast.owner, tier="key", status="active", legal_name_en="Held Co"
+    )
+    missing = AccountFactory.create(
+        owner=cast.owner, tier="key", status="active", legal_name_en="Gap Co"
+    )
+    other = AccountFactory.create(
         owner=cast.outsider, tier="strategic", status="active", legal_name_en="Far Co"
     )
-    AccountFactory(owner=cast.owner, tier="strategic", status="exited", legal_name_en="Gone Co")
-    AccountFactory(owner=cast.owner, tier="standard", status="active", legal_name_en="Small Co")
+    AccountFactory.create(
+        owner=cast.owner, tier="strategic", status="exited", legal_name_en="Gone Co"
+    )
+    AccountFactory.create(
+        owner=cast.owner, tier="standard", status="active", legal_name_en="Small Co"
+    )
     review_create(
         account=held,
         user=cast.owner,

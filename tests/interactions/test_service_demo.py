@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_requests_cover_every_state_and_load_once(cast: Cast) -> None:
     for tier in ("strategic", "strategic", "key", "core"):
-        AccountFactory(owner=cast.owner, team=cast.team, tier=tier)
+        AccountFactory.create(owner=cast.owner, team=cast.team, tier=tier)
     now = at(2026, 11, 27, 15)
     with time_machine.travel(now, tick=False):
         first = seed_service_requests(now=now)

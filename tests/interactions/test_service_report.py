@@ -9,6 +9,7 @@ import io
 
 import pytest
 import time_machine
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -20,7 +21,7 @@ from interactions.services.service import (
     service_request_respond,
     service_request_wait_on_client,
 )
-from kam.models import AccessLog
+from kam.models import AccessLog, User
 from tests.conftest import Cast
 from tests.factories import AccountFactory
 from tests.interactions.sla_support import at, open_request, set_policy
@@ -31,9 +32,9 @@ NOW = at(2026, 11, 27, 12)  # Friday
 PERIOD = {"period": "custom", "date_from": "2026-11-01", "date_to": "2026-11-30"}
 
 
-def _client(user: object) -> Client:
+def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
+    client.force_login(user)
     return client
 
 
@@ -47,8 +48,8 @@ def book(cast: Cast) -> dict[str, ServiceRequest]:
     Transport team's; every high-priority request has 2h to respond and 16h to resolve."""
     set_policy("standard", "high", 2, 16)
     set_policy("strategic", "high", 2, 16, escalate=True)
-    strategic = AccountFactory(owner=cast.owner, team=cast.team, tier="strategic")
-    transport = AccountFactory(owner=cast.outsider, team=cast.other_team)
+    strategic = AccountFactory.create(owner=cast.owner, team=cast.team, tier="strategic")
+    transport = AccountFactory.create(owner=cast.outsider, team=cast.other_team)
     owner = cast.owner
     with _travel(at(2026, 11, 23, 9)):
         fast = open_request(cast.account, subject="fast")
@@ -140,8 +141,9 @@ def test_report_and_export_per_role(
     assert response.status_code == status
 
 
-def _csv(response: object) -> list[list[str]]:
-    content = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[attr-defined]
+def _csv(response: HttpResponseBase) -> list[list[str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    content = response.getvalue().decode("utf-8")
     assert content.startswith("\ufeff")
     return list(csv.reader(io.StringIO(content[1:])))
 

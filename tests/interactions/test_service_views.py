@@ -11,6 +11,7 @@ from django.urls import reverse
 from interactions.models import ServiceRequest
 from interactions.models.service import RequestState
 from interactions.services.service import service_request_respond
+from kam.models import User
 from tests.conftest import Cast
 from tests.factories import AccountFactory
 from tests.interactions.sla_support import at, channel, open_request, set_policy
@@ -19,9 +20,9 @@ from tests.test_templates import _assert_csp_clean
 pytestmark = pytest.mark.django_db
 
 
-def _client(user: object) -> Client:
+def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
+    client.force_login(user)
     return client
 
 
@@ -35,7 +36,7 @@ def sr(cast: Cast) -> ServiceRequest:
 @pytest.fixture
 def other_sr(cast: Cast) -> ServiceRequest:
     """A request of an account of the other team, which the owner must not see."""
-    account = AccountFactory(owner=cast.outsider, team=cast.other_team)
+    account = AccountFactory.create(owner=cast.outsider, team=cast.other_team)
     with time_machine.travel(at(2026, 11, 23, 9), tick=False):
         return open_request(account, subject="Other team's request")
 
@@ -298,7 +299,7 @@ def test_home_counts_only_requests_on_accounts_the_user_may_see(cast: Cast) -> N
     from interactions.selectors.service import service_home_for_user
 
     _many(cast, 2)
-    elsewhere = AccountFactory(owner=cast.outsider)
+    elsewhere = AccountFactory.create(owner=cast.outsider)
     with time_machine.travel(at(2026, 11, 23, 9), tick=False):
         hidden = open_request(elsewhere, subject="Not yours any more")
         for_exec = open_request(elsewhere, subject="For the executive")

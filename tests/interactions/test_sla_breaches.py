@@ -3,8 +3,10 @@ the team lead for the tiers whose policy says so, notifications once per key."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
+from unittest import mock
 
 import pytest
 import time_machine
@@ -34,7 +36,7 @@ def book(cast: Cast) -> dict[str, ServiceRequest]:
     """Four requests opened Monday 23 Nov 2026 09:00, looked at on Tuesday 12:00."""
     set_policy("strategic", "high", 2, 16, escalate=True)
     set_policy("standard", "high", 2, 16, escalate=False)
-    strategic = AccountFactory(owner=cast.owner, team=cast.team, tier="strategic")
+    strategic = AccountFactory.create(owner=cast.owner, team=cast.team, tier="strategic")
     with time_machine.travel(at(2026, 11, 23, 9), tick=False):
         requests = {
             # Never responded: first response was due Mon 11:00 (escalates: strategic).
@@ -55,8 +57,8 @@ def book(cast: Cast) -> dict[str, ServiceRequest]:
     return requests
 
 
-def _scan_at(moment: object) -> int:
-    with time_machine.travel(moment, tick=False):  # type: ignore[arg-type]
+def _scan_at(moment: dt.datetime) -> int:
+    with time_machine.travel(moment, tick=False):
         return sla_breach_scan_now()
 
 
@@ -159,13 +161,13 @@ def test_the_dispatcher_queues_chunks_after_commit(
             result = sla_breach_scan.run()
         assert result == {"chunks": 2, "requests": 5}
         assert len(callbacks) == 2
-        original = sla_breach_chunk.delay
-        sla_breach_chunk.delay = lambda kind, ids: sent.append((kind, ids))  # type: ignore[method-assign]
-        try:
+
+        def record(kind: str, ids: list[int]) -> None:
+            sent.append((kind, ids))
+
+        with mock.patch.object(sla_breach_chunk, "delay", record):
             for callback in callbacks:
                 callback()
-        finally:
-            sla_breach_chunk.delay = original  # type: ignore[method-assign]
         for kind, ids in sent:
             sla_breach_chunk.run(kind, ids)
             sla_breach_chunk.run(kind, ids)
@@ -192,8 +194,8 @@ def test_a_real_worker_runs_the_scan_and_its_chunks_twice_without_duplicates() -
     # A transactional test may run after another one has flushed the migrations' rows.
     Channel.objects.get_or_create(code="phone", defaults={"name": "Phone"})
     set_policy("standard", "high", 2, 16)
-    owner = UserFactory(username="rm.worker")
-    account = AccountFactory(owner=owner, team=None)
+    owner = UserFactory.create(username="rm.worker")
+    account = AccountFactory.create(owner=owner, team=None)
     with time_machine.travel(at(2026, 11, 23, 9), tick=False):
         silent = open_request(account, subject="silent")  # both clocks ran out long ago
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):

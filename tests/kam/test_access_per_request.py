@@ -31,10 +31,10 @@ def test_the_visible_ids_are_read_once_per_user_object(cast: Cast) -> None:
 
 
 def test_a_change_of_access_shows_on_the_next_user_object(cast: Cast) -> None:
-    other = AccountFactory(owner=cast.outsider)
+    other = AccountFactory.create(owner=cast.outsider)
     user = User.objects.get(pk=cast.teammate.pk)
     assert other not in selectors.account_list_for_user(user=user)
-    MembershipFactory(account=other, user=cast.teammate)
+    MembershipFactory.create(account=other, user=cast.teammate)
     fresh = User.objects.get(pk=cast.teammate.pk)  # the next request's user
     assert other in selectors.account_list_for_user(user=fresh)
     assert selectors.account_is_writable(user=fresh, account=other)
@@ -60,7 +60,9 @@ def test_a_large_book_stays_a_subquery(cast: Cast, monkeypatch: pytest.MonkeyPat
     assert "UNION" in str(visible.query).upper()
     assert set(visible) == {*mine, cast.account}
     assert selectors.account_is_writable(user=user, account=cast.account)
-    assert not selectors.account_is_writable(user=user, account=AccountFactory(owner=cast.outsider))
+    assert not selectors.account_is_writable(
+        user=user, account=AccountFactory.create(owner=cast.outsider)
+    )
 
 
 def test_in_ids_lookup(cast: Cast) -> None:

@@ -42,7 +42,9 @@ def test_changes_record_who_which_fields_old_and_new(client, cast: Cast) -> None
 
 
 def test_contact_personal_data_is_masked_in_the_trail(cast: Cast) -> None:
-    contact = ContactFactory(account=cast.account, phone="13812341234", email="wang@sunrise.cn")
+    contact = ContactFactory.create(
+        account=cast.account, phone="13812341234", email="wang@sunrise.cn"
+    )
     contact.phone = "13987654321"
     contact.save()
     entries = LogEntry.objects.get_for_object(contact)
@@ -56,14 +58,14 @@ def test_contact_personal_data_is_masked_in_the_trail(cast: Cast) -> None:
 
 
 def test_deletes_are_recorded(cast: Cast) -> None:
-    project = ProjectFactory(account=cast.account)
+    project = ProjectFactory.create(account=cast.account)
     pk = project.pk
     project.delete()
     assert LogEntry.objects.filter(object_pk=str(pk), action=LogEntry.Action.DELETE).exists()
 
 
 def test_revealing_a_phone_is_a_logged_post(client, cast: Cast) -> None:
-    contact = ContactFactory(account=cast.account, phone="13812341234")
+    contact = ContactFactory.create(account=cast.account, phone="13812341234")
     url = reverse("accounts:contact_reveal", args=[cast.account.pk, contact.pk, "phone"])
     client.force_login(cast.teammate)
     assert client.get(url).status_code == 405
@@ -80,7 +82,7 @@ def test_revealing_a_phone_is_a_logged_post(client, cast: Cast) -> None:
 
 
 def test_the_detail_page_shows_only_masked_data(client, cast: Cast) -> None:
-    ContactFactory(account=cast.account, phone="13812341234", email="wang.wei@sunrise.cn")
+    ContactFactory.create(account=cast.account, phone="13812341234", email="wang.wei@sunrise.cn")
     client.force_login(cast.owner)
     body = client.get(reverse("accounts:detail", args=[cast.account.pk])).content.decode()
     assert "138****1234" in body and "w***@sunrise.cn" in body
@@ -90,7 +92,7 @@ def test_the_detail_page_shows_only_masked_data(client, cast: Cast) -> None:
 
 @pytest.mark.parametrize("who", ["executive", "risk", "compliance", "outsider"])
 def test_reveal_is_for_the_account_team_only(client, cast: Cast, who: str) -> None:
-    contact = ContactFactory(account=cast.account)
+    contact = ContactFactory.create(account=cast.account)
     client.force_login(getattr(cast, who))
     response = client.post(
         reverse("accounts:contact_reveal", args=[cast.account.pk, contact.pk, "email"])
@@ -100,7 +102,7 @@ def test_reveal_is_for_the_account_team_only(client, cast: Cast, who: str) -> No
 
 
 def test_reveal_of_an_unknown_field_is_404(client, cast: Cast) -> None:
-    contact = ContactFactory(account=cast.account)
+    contact = ContactFactory.create(account=cast.account)
     client.force_login(cast.owner)
     url = reverse("accounts:contact_reveal", args=[cast.account.pk, contact.pk, "phone_index"])
     assert client.post(url).status_code == 404
@@ -113,7 +115,7 @@ def test_only_compliance_and_admins_read_the_trail(client, cast: Cast, who: str)
 
 
 def test_compliance_filters_the_trail_by_user_account_and_date(client, cast: Cast) -> None:
-    other = AccountFactory(owner=cast.outsider, legal_name_en="Harbour Logistics Group")
+    other = AccountFactory.create(owner=cast.outsider, legal_name_en="Harbour Logistics Group")
     client.force_login(cast.compliance)
     url = reverse("audit_trail")
     by_account = client.get(url, {"account": cast.account.pk})
@@ -129,7 +131,7 @@ def test_compliance_filters_the_trail_by_user_account_and_date(client, cast: Cas
     bad = client.get(url, {"date_from": tomorrow.isoformat(), "date_to": today.isoformat()})
     assert "date_to" in bad.context["form"].errors
 
-    ContactFactory(account=cast.account)
+    ContactFactory.create(account=cast.account)
     client_owner_reveal = AccessLog.objects.create(
         user=cast.owner, action="reveal", account_id=cast.account.pk, object_repr="x", field="phone"
     )

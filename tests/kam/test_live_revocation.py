@@ -339,7 +339,7 @@ class Revocation:
 
 def _by_form(cast: Cast, tmp_path: Path) -> Revocation:
     """The team lead hands the account to another RM of the team in the account form."""
-    new_owner = UserFactory(username="rm.zhou", team=cast.team, roles=[Role.RM])
+    new_owner = UserFactory.create(username="rm.zhou", team=cast.team, roles=[Role.RM])
     url = reverse("accounts:edit", args=[cast.account.pk])
 
     def revoke() -> None:
@@ -532,7 +532,7 @@ def test_with_redis_down_every_page_answers_and_a_logout_holds(
     cast: Cast, redis_down_process: Server
 ) -> None:
     server = redis_down_process
-    InteractionFactory(account=cast.account, subject="Quarterly call")
+    InteractionFactory.create(account=cast.account, subject="Quarterly call")
     service_request = service_request_open(
         account=cast.account,
         channel=Channel.objects.get(code="phone"),

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_a_keyed_notification_is_created_and_emailed_once(
     django_capture_on_commit_callbacks,
 ) -> None:
-    user = UserFactory(email="rm.wang@bank.example")
+    user = UserFactory.create(email="rm.wang@bank.example")
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
             notification_send(
@@ -30,7 +30,7 @@ def test_a_keyed_notification_is_created_and_emailed_once(
 
 
 def test_unkeyed_notifications_are_not_deduplicated_and_can_be_read() -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     first, created = notification_send(user=user, title="Hello")
     second, _ = notification_send(user=user, title="Hello")
     assert created and first.pk != second.pk
@@ -40,7 +40,7 @@ def test_unkeyed_notifications_are_not_deduplicated_and_can_be_read() -> None:
 
 
 def test_a_user_cannot_mark_someone_elses_notification() -> None:
-    owner, other = UserFactory(), UserFactory()
+    owner, other = UserFactory.create(), UserFactory.create()
     notification, _ = notification_send(user=owner, title="Hello")
     notification_mark_read(user=other, notification_id=notification.pk)
     notification.refresh_from_db()

@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 def test_many_notifications_once_per_key_with_one_email_each(
     django_capture_on_commit_callbacks,
 ) -> None:
-    alice = UserFactory(email="alice@bank.example")
-    bob = UserFactory(email="bob@bank.example")
-    nomail = UserFactory(email="")
+    alice = UserFactory.create(email="alice@bank.example")
+    bob = UserFactory.create(email="bob@bank.example")
+    nomail = UserFactory.create(email="")
     notification_send(user=bob, title="already there", key="k2")
     drafts = [
         NotificationDraft(user=alice, title="A", key="k1", url="/accounts/1/"),

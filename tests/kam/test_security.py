@@ -54,7 +54,7 @@ def test_production_settings_refuse_to_start_without_secrets() -> None:
 
 @pytest.mark.django_db
 def test_login_is_throttled_after_repeated_failures(client, settings) -> None:
-    UserFactory(username="rm.wang", password="right-password-123")
+    UserFactory.create(username="rm.wang", password="right-password-123")
     url = reverse("login")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         response = client.post(url, {"username": "rm.wang", "password": "wrong"})
@@ -67,7 +67,7 @@ def test_login_is_throttled_after_repeated_failures(client, settings) -> None:
 
 @pytest.mark.django_db
 def test_login_works_and_pages_carry_a_strict_csp(client) -> None:
-    UserFactory(username="rm.wang", password="right-password-123")
+    UserFactory.create(username="rm.wang", password="right-password-123")
     response = client.post(
         reverse("login"), {"username": "rm.wang", "password": "right-password-123"}
     )
@@ -81,7 +81,7 @@ def test_login_works_and_pages_carry_a_strict_csp(client) -> None:
 
 @pytest.mark.django_db
 def test_language_choice_is_kept_on_the_user(client) -> None:
-    user = UserFactory(username="rm.wang")
+    user = UserFactory.create(username="rm.wang")
     client.force_login(user)
     response = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     assert response.status_code == 302

@@ -135,7 +135,7 @@ def test_the_admin_refuses_bad_thresholds(cast: Cast) -> None:
 def test_the_admin_takes_a_covenant_figures_threshold_from_the_covenant(cast: Cast) -> None:
     client = Client()
     client.force_login(cast.admin)
-    project = ProjectFactory(account=cast.account)
+    project = ProjectFactory.create(account=cast.account)
     cov = covenant(project, threshold="1.25")
     url = reverse("admin:risk_covenanttest_add")
     data = {

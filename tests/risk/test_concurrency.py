@@ -9,6 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -109,8 +110,8 @@ def test_two_tasks_for_the_same_chunk_at_once_raise_and_resolve_each_alert_once(
         scan_dispatch(run_id=run.pk, queue=False)
         chunk = run.chunks.get()
         _together(
-            lambda chunk_id=chunk.pk: scan_chunk_process(chunk_id=chunk_id),
-            lambda chunk_id=chunk.pk: scan_chunk_process(chunk_id=chunk_id),
+            partial(scan_chunk_process, chunk_id=chunk.pk),
+            partial(scan_chunk_process, chunk_id=chunk.pk),
         )
 
         run.refresh_from_db()

@@ -29,12 +29,16 @@ def _csv(*rows: str, header: str = "project_id,metric,period_end,value,note") ->
 
 @pytest.fixture
 def projects(cast: Cast) -> dict[str, Project]:
-    mine = ProjectFactory(account=cast.account, name="Hami Solar")
+    mine = ProjectFactory.create(account=cast.account, name="Hami Solar")
     covenant(mine, "dscr", "1.20")
     covenant(mine, "llcr", "1.30")
-    sibling = ProjectFactory(account=AccountFactory(owner=cast.owner), name="Other account's")
+    sibling = ProjectFactory.create(
+        account=AccountFactory.create(owner=cast.owner), name="Other account's"
+    )
     covenant(sibling)
-    hidden = ProjectFactory(account=AccountFactory(owner=cast.outsider), name="Hidden")
+    hidden = ProjectFactory.create(
+        account=AccountFactory.create(owner=cast.outsider), name="Hidden"
+    )
     covenant(hidden)
     return {"mine": mine, "sibling": sibling, "hidden": hidden}
 

@@ -100,7 +100,7 @@ def test_covenant_page_query_budget(
     client: Any, django_assert_max_num_queries: Any, cast: Cast, rows: int
 ) -> None:
     for i in range(rows):
-        project = ProjectFactory(account=cast.account)
+        project = ProjectFactory.create(account=cast.account)
         covenant(project, "dscr")
         covenant(project, "llcr", "1.30")
         for q in range(4):

@@ -37,8 +37,8 @@ def _auto_resolved(alert: Alert) -> AlertEvent:
 
 def test_covenant_breach_raises_on_the_latest_figure_and_resolves_when_cured(cast: Cast) -> None:
     rule = make_rule("covenant_breach")
-    project = ProjectFactory(account=cast.account, name="Hami Solar")
-    healthy = ProjectFactory(account=AccountFactory(owner=cast.outsider))
+    project = ProjectFactory.create(account=cast.account, name="Hami Solar")
+    healthy = ProjectFactory.create(account=AccountFactory.create(owner=cast.outsider))
     covenant(project, "dscr", "1.20")
     covenant(project, "debt_equity", "4.00")
     covenant(healthy, "dscr", "1.20")
@@ -75,7 +75,7 @@ def test_covenant_breach_raises_on_the_latest_figure_and_resolves_when_cured(cas
 
 def test_covenant_breach_ignores_figures_older_than_the_window(cast: Cast) -> None:
     rule = make_rule("covenant_breach", max_age_days=90)
-    project = ProjectFactory(account=cast.account)
+    project = ProjectFactory.create(account=cast.account)
     covenant(project)
     figure(project, TODAY() - dt.timedelta(days=120), "0.90")
     scan()
@@ -84,12 +84,12 @@ def test_covenant_breach_ignores_figures_older_than_the_window(cast: Cast) -> No
 
 def test_covenant_headroom_shrinking(cast: Cast) -> None:
     rule = make_rule("covenant_headroom", headroom_pct="10", declining_periods=2)
-    project = ProjectFactory(account=cast.account)
+    project = ProjectFactory.create(account=cast.account)
     covenant(project)
     days = [300, 200, 100]
     for ago, value in zip(days, ["1.50", "1.38", "1.29"], strict=True):  # 25%, 15%, 7.5%
         figure(project, TODAY() - dt.timedelta(days=ago), value)
-    steady = ProjectFactory(account=AccountFactory(owner=cast.outsider))
+    steady = ProjectFactory.create(account=AccountFactory.create(owner=cast.outsider))
     covenant(steady)
     for ago, value in zip(days, ["1.29", "1.29", "1.29"], strict=True):  # thin but not shrinking
         figure(steady, TODAY() - dt.timedelta(days=ago), value)
@@ -109,20 +109,20 @@ def test_covenant_headroom_shrinking(cast: Cast) -> None:
 def test_project_delay(cast: Cast) -> None:
     rule = make_rule("project_delay", days=90)
     planned = TODAY() + dt.timedelta(days=200)
-    late = ProjectFactory(
+    late = ProjectFactory.create(
         account=cast.account,
         stage=ProjectStage.CONSTRUCTION,
         planned_cod=planned,
         forecast_cod=planned + dt.timedelta(days=120),
     )
-    ProjectFactory(  # slipped, but within the tolerance
-        account=AccountFactory(owner=cast.outsider),
+    ProjectFactory.create(  # slipped, but within the tolerance
+        account=AccountFactory.create(owner=cast.outsider),
         stage=ProjectStage.CONSTRUCTION,
         planned_cod=planned,
         forecast_cod=planned + dt.timedelta(days=60),
     )
-    ProjectFactory(  # operating already: the rule watches pre-COD stages by default
-        account=AccountFactory(owner=cast.outsider),
+    ProjectFactory.create(  # operating already: the rule watches pre-COD stages by default
+        account=AccountFactory.create(owner=cast.outsider),
         stage=ProjectStage.OPERATION,
         planned_cod=planned,
         forecast_cod=planned + dt.timedelta(days=400),
@@ -143,7 +143,7 @@ def test_exposure_concentration_in_cny(cast: Cast) -> None:
         currency="USD", defaults={"rate_to_cny": Decimal("7"), "as_of": TODAY()}
     )
     rule = make_rule("exposure_concentration", max_share_pct="40")
-    big = ProjectFactory(
+    big = ProjectFactory.create(
         account=cast.account,
         currency="USD",
         total_cost=Decimal("100"),
@@ -151,8 +151,8 @@ def test_exposure_concentration_in_cny(cast: Cast) -> None:
         outstanding=Decimal("100"),  # CNY 700
     )
     for _ in range(3):  # CNY 300 each: 700 / 1600 = 43.75%
-        ProjectFactory(
-            account=AccountFactory(owner=cast.outsider),
+        ProjectFactory.create(
+            account=AccountFactory.create(owner=cast.outsider),
             currency="CNY",
             total_cost=Decimal("300"),
             commitment=Decimal("300"),
@@ -202,7 +202,7 @@ def test_negative_esg_event(cast: Cast) -> None:
         title="Spill at the intake",
     )
     EsgEvent.objects.create(  # too mild
-        account=AccountFactory(owner=cast.outsider),
+        account=AccountFactory.create(owner=cast.outsider),
         occurred_on=TODAY(),
         category=EsgCategory.SOCIAL,
         severity=EsgSeverity.MINOR,
@@ -228,11 +228,13 @@ def test_relationship_decay(cast: Cast) -> None:
     stats = AccountContactStats.objects.create(
         account=cast.account, last_meaningful_at=timezone.now() - dt.timedelta(days=40)
     )
-    recent = AccountFactory(owner=cast.outsider, tier=Tier.STRATEGIC, status=AccountStatus.ACTIVE)
+    recent = AccountFactory.create(
+        owner=cast.outsider, tier=Tier.STRATEGIC, status=AccountStatus.ACTIVE
+    )
     AccountContactStats.objects.create(
         account=recent, last_meaningful_at=timezone.now() - dt.timedelta(days=10)
     )
-    AccountFactory(owner=cast.outsider, status=AccountStatus.ACTIVE)  # new, never contacted
+    AccountFactory.create(owner=cast.outsider, status=AccountStatus.ACTIVE)  # new, never contacted
     scan()
     [alert] = active(rule)
     assert alert.account == cast.account
@@ -251,24 +253,24 @@ def test_missed_quarterly_review(cast: Cast) -> None:
         Account.objects.filter(pk=cast.account.pk).update(
             tier=Tier.STRATEGIC, created_at=timezone.now() - dt.timedelta(days=400)
         )
-        covered = AccountFactory(owner=cast.outsider, tier=Tier.STRATEGIC)
+        covered = AccountFactory.create(owner=cast.outsider, tier=Tier.STRATEGIC)
         Account.objects.filter(pk=covered.pk).update(
             created_at=timezone.now() - dt.timedelta(days=400)
         )
-        held = ReviewFactory(
+        held = ReviewFactory.create(
             account=covered,
             scheduled_at=dt.datetime(2026, 2, 10, 2, tzinfo=dt.UTC),
             status=StrategicReview.Status.HELD,
         )
         held.executives.add(executive)
-        AccountFactory(owner=cast.outsider, tier=Tier.STANDARD)  # no review required
+        AccountFactory.create(owner=cast.outsider, tier=Tier.STANDARD)  # no review required
 
         scan()
         [alert] = active(rule)
         assert alert.account == cast.account
         assert alert.evidence["quarter"] == str(Quarter(2026, 1))
 
-        late = ReviewFactory(
+        late = ReviewFactory.create(
             account=cast.account,
             scheduled_at=dt.datetime(2026, 3, 30, 2, tzinfo=dt.UTC),
             status=StrategicReview.Status.HELD,
@@ -286,7 +288,7 @@ def test_repeated_sla_breaches(cast: Cast) -> None:
         SlaBreach.objects.create(
             request=request, kind=BreachKind.RESPONSE, due_at=now, detected_at=now
         )
-    other = open_request(AccountFactory(owner=cast.outsider), by=cast.outsider)
+    other = open_request(AccountFactory.create(owner=cast.outsider), by=cast.outsider)
     SlaBreach.objects.create(request=other, kind=BreachKind.RESPONSE, due_at=now, detected_at=now)
     scan()
     [alert] = active(rule)
@@ -362,7 +364,7 @@ def test_the_owner_is_notified_once_of_a_new_alert(cast: Cast) -> None:
         source=EsgSource.MEDIA,
         title="Protest",
     )
-    UserFactory()  # an unrelated user gets nothing
+    UserFactory.create()  # an unrelated user gets nothing
     scan()
     scan()
     [alert] = active(rule)

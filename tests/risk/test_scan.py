@@ -180,7 +180,7 @@ def test_new_alert_notifications_follow_each_owners_language(cast: Cast) -> None
     cast.owner.language = "zh-hans"
     cast.owner.save()
     _esg(cast.account)
-    english = AccountFactory(owner=cast.outsider, legal_name_en="Harbour Wind Ltd")
+    english = AccountFactory.create(owner=cast.outsider, legal_name_en="Harbour Wind Ltd")
     _esg(english)
     scan()
     chinese_note = cast.owner.notifications.get(key__endswith="-raised")

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from kam.models import User
 from risk.choices import AlertState, EsgCategory, EsgSeverity, EsgSource, Severity
 from risk.models import Alert, CovenantTest, EsgEvent, RiskRule, ScanRun
 from risk.services import alert_raise_manual
@@ -25,9 +26,9 @@ pytestmark = pytest.mark.django_db
 INLINE = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>|<[^>]+\s(style|on[a-z]+)\s*=", re.IGNORECASE)
 
 
-def _client(user: object) -> Client:
+def _client(user: User) -> Client:
     client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
+    client.force_login(user)
     return client
 
 
@@ -153,7 +154,7 @@ def test_raising_a_manual_alert(cast: Cast, who: str, status: int) -> None:
     [("owner", 302), ("lead", 302), ("risk", 403), ("executive", 403), ("outsider", 404)],
 )
 def test_recording_a_covenant_figure(cast: Cast, who: str, status: int) -> None:
-    project = ProjectFactory(account=cast.account)
+    project = ProjectFactory.create(account=cast.account)
     covenant(project)
     response = _client(getattr(cast, who)).post(
         reverse("risk:covenant_test_create", args=[cast.account.pk]),
@@ -177,9 +178,9 @@ def covenant_metric_pk() -> int:
 def test_covenant_figures_that_are_not_numbers_or_of_another_account_are_refused(
     cast: Cast,
 ) -> None:
-    project = ProjectFactory(account=cast.account)
+    project = ProjectFactory.create(account=cast.account)
     covenant(project)
-    foreign = ProjectFactory(account=ProjectFactory().account)
+    foreign = ProjectFactory.create(account=ProjectFactory.create().account)
     covenant(foreign)
     client = _client(cast.owner)
     url = reverse("risk:covenant_test_create", args=[cast.account.pk])
@@ -206,7 +207,7 @@ def _metric(code: str) -> int:
 def test_a_corrected_figure_replaces_the_period_and_keeps_the_threshold_it_was_tested_against(
     cast: Cast,
 ) -> None:
-    project = ProjectFactory(account=cast.account)
+    project = ProjectFactory.create(account=cast.account)
     cov = covenant(project, threshold="1.20")
     client = _client(cast.owner)
     url = reverse("risk:covenant_test_create", args=[cast.account.pk])
@@ -288,7 +289,7 @@ def test_a_risk_officer_edits_a_rule_and_bad_thresholds_are_refused(cast: Cast) 
 
 def test_pages_render_without_inline_script_or_style(cast: Cast) -> None:
     alert = _alert(cast)
-    project = ProjectFactory(account=cast.account)
+    project = ProjectFactory.create(account=cast.account)
     covenant(project)
     figure(project, timezone.localdate() - dt.timedelta(days=40), "1.05")
     rule = make_rule("covenant_breach")

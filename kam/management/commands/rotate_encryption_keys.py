@@ -37,7 +37,7 @@ def rotate_model(model: type[models.Model], columns: list[str], batch_size: int)
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             where = f"WHERE {pk} > %s " if last_pk is not None else ""
-            params = [last_pk] if last_pk is not None else []
+            params: list[Any] = [last_pk] if last_pk is not None else []
             cursor.execute(
                 f"SELECT {pk}, {cols} FROM {table} {where}ORDER BY {pk} LIMIT %s",  # noqa: S608
                 [*params, batch_size],
