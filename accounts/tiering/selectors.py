@@ -174,9 +174,9 @@ def account_tiering_summary(
     Three queries: the score, its model and the plan in one (none with ``score_read``: the
     account was just read with ``TIERING_RELATED``); the recent history; the open overrides. ``writable`` saves a
     query when the page already knows whether the user may change the account."""
-    loaded = account._state.fields_cache
     row: Account | None = account
-    if not score_read or "current_score" not in loaded or "plan" not in loaded:
+    loaded = Account.current_score.is_cached(account) and Account.plan.is_cached(account)
+    if not score_read or not loaded:
         row = Account.objects.filter(pk=account.pk).select_related(*TIERING_RELATED).first()
     score: AccountScore | None = getattr(row, "current_score", None) if row else None
     summary = TieringSummary(account=account, score=score)

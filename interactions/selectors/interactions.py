@@ -299,8 +299,12 @@ def cadence_for_account(
     which saves the query of its statistics."""
     if cadence_days is None:
         cadence_days = tier_cadence_days().get(account.tier)
-    if stats_read and "contact_stats" in account._state.fields_cache:
-        stats: AccountContactStats | None = account._state.fields_cache["contact_stats"]
+    stats: AccountContactStats | None
+    if stats_read and Account.contact_stats.is_cached(account):
+        try:
+            stats = account.contact_stats
+        except AccountContactStats.DoesNotExist:  # read with the account: it has none
+            stats = None
     else:
         stats = AccountContactStats.objects.filter(account=account).first()
     last = stats.last_meaningful_at if stats else None
