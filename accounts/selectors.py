@@ -12,10 +12,11 @@ granted ``change_account``. Executives, risk and compliance read only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.http import Http404
 
 from kam.models import User
@@ -106,29 +107,76 @@ def account_row_fields(prefix: str = "") -> tuple[str, ...]:
     return tuple(prefix + name for name in ACCOUNT_ROW_FIELDS)
 
 
+@dataclass(frozen=True)
+class _Book:
+    """What one read of the user's reach gives: the accounts they may see, those they may
+    change, and those they own."""
+
+    read: list[int]
+    write: list[int]
+    owned: list[int]
+
+
+def _reach(user: User) -> QuerySet[Any]:
+    """``_visible_ids`` for reading, each row with how the account is reached (``owner``,
+    ``lead``, ``member`` or the codename of a group's grant): one UNION gives the book to read,
+    the book to change and the accounts owned."""
+    how: CharField[str, str] = CharField()
+    owned = Account.objects.filter(owner=user).order_by().values("pk")
+    led = Account.objects.filter(team__lead=user).order_by().values("pk")
+    member = AccountMembership.objects.filter(user=user).order_by().values("account_id")
+    granted = AccountGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename__in=_READ
+    ).order_by()
+    return owned.annotate(how=Value("owner", how)).union(
+        led.annotate(how=Value("lead", how)),
+        member.annotate(how=Value("member", how)),
+        granted.values("content_object_id").annotate(how=F("permission__codename")),
+        all=True,
+    )
+
+
+def _book(user: User) -> _Book | None:
+    """The user's book, read from the database once per user object — once per request, as
+    Django reads a user's permissions — and never kept between requests, so a change of access
+    by any route shows on the user's next request. None for a book too large to list."""
+    if "_book" not in user.__dict__:
+        rows = list(_reach(user)[: VISIBLE_IDS_INLINE_MAX + 1])
+        read: _Book | None = None
+        if len(rows) <= VISIBLE_IDS_INLINE_MAX:
+            read = _Book(
+                read=sorted({row["pk"] for row in rows}),
+                write=sorted({row["pk"] for row in rows if row["how"] != "view_account"}),
+                owned=sorted({row["pk"] for row in rows if row["how"] == "owner"}),
+            )
+        user.__dict__["_book"] = read
+    book: _Book | None = user.__dict__["_book"]
+    return book
+
+
 def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | QuerySet[Any]:
-    """The ids of ``_visible_ids``, read from the database once per user object — once per
-    request, as Django reads a user's permissions — and never kept between requests, so a
-    change of access by any route shows on the user's next request. A page filters several
-    queries by them, and a literal list plans as an index lookup where the UNION would make
-    each query hash-join the whole account table. A book too large to list stays the UNION."""
-    memo: dict[tuple[str, ...], list[int] | None] = user.__dict__.setdefault("_book_ids", {})
-    if codenames not in memo:
-        rows = [row["pk"] for row in _visible_ids(user, codenames)[: VISIBLE_IDS_INLINE_MAX + 1]]
-        memo[codenames] = None if len(rows) > VISIBLE_IDS_INLINE_MAX else sorted(set(rows))
-    ids = memo[codenames]
-    return _visible_ids(user, codenames) if ids is None else ids
+    """The ids of the accounts ``user`` may read (or change, with ``_WRITE``): a page filters
+    several queries by them, and a literal list plans as an index lookup where the UNION would
+    make each query hash-join the whole account table. A book too large to list stays the
+    UNION."""
+    book = _book(user)
+    if book is None:
+        return _visible_ids(user, codenames)
+    return book.write if codenames == _WRITE else book.read
 
 
 def forget_access(user: User) -> None:
     """Drop what ``user`` remembers of their roles and book: for code that changes access and
     reads it again with the same user object (a request's later reads, a test)."""
-    user.__dict__.pop("_book_ids", None)
+    user.__dict__.pop("_book", None)
     user.__dict__.pop("_role_names", None)
 
 
 def owned_account_ids(*, user: User) -> list[int]:
-    """The ids of the accounts ``user`` owns."""
+    """The ids of the accounts ``user`` owns (from their book when it is in hand)."""
+    book = _book(user) if _reads_through_ids(user) else None
+    if book is not None:
+        return book.owned
     return sorted(Account.objects.filter(owner=user).values_list("pk", flat=True))
 
 

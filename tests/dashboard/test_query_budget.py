@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 # per figure (four for exposure, two for the top accounts at risk).
 DASHBOARD_BUDGET = 21
 SUPERVISION_BUDGET = 8
-# The RM home: session, user, roles, the ids of the book, then its sections' own queries.
-HOME_BUDGET = 22
+# The RM home: session, user, roles, the book (read, write and owned in one), its sections.
+HOME_BUDGET = 20
 
 
 def _count(user: User, url: str) -> int:
