@@ -198,13 +198,14 @@ def account_get_for_user(
     """One account: 404 when ``user`` may not see it, 403 when they may see but not change it.
     ``related``: more relations to read with it (``select_related``) for a page's panels."""
     try:
-        visible = account_list_for_user(user=user)
         ids = _visible_ids_once(user, _READ) if _reads_through_ids(user) else None
         if isinstance(ids, list):
             # The user's book is in hand: an account outside it costs no query.
             if int(pk) not in ids:
                 raise Account.DoesNotExist
             visible = Account.objects.all()
+        else:
+            visible = account_list_for_user(user=user)
         account = visible.select_related("owner", "team", *related).get(pk=pk)
     except (Account.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such account.") from exc

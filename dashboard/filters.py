@@ -15,6 +15,10 @@ from kam.roles import Role
 
 from . import conditions
 
+# What an owner option shows (str(user)): a whole row carries the password hash and a dozen
+# columns more for each of the options.
+_OWNER_LABEL = ("username", "first_name", "last_name")
+
 
 def _owners(request: HttpRequest | None) -> QuerySet[User]:
     """The owners worth filtering by: every RM for those who read all accounts, otherwise
@@ -22,10 +26,11 @@ def _owners(request: HttpRequest | None) -> QuerySet[User]:
     user = getattr(request, "user", None)
     if isinstance(user, User) and not (user.is_portal_admin or user.reads_all_accounts):
         visible = account_list_for_user(user=user).order_by().values("owner_id")
-        return User.objects.filter(pk__in=visible).order_by("username")
+        return User.objects.filter(pk__in=visible).only(*_OWNER_LABEL).order_by("username")
     return (
         User.objects.filter(groups__name__in=[Role.RM, Role.TEAM_LEAD], is_active=True)
         .distinct()
+        .only(*_OWNER_LABEL)
         .order_by("username")
     )
 
