@@ -1,3 +1,4 @@
-"""Dashboards and analytics (issue 7): the executive dashboard, supervision scorecards and the
-quarterly snapshots behind trends. Every figure reads accounts through
-accounts.selectors.account_list_for_user (the one door), aggregated in the database."""
+"""The floor above every capability: the RM home and the account list (book.py), the
+executive dashboard, supervision scorecards and the quarterly snapshots behind trends. Every
+figure reads accounts through accounts.selectors (the one door), aggregated in the database,
+and every page is computed on each request."""
