@@ -161,11 +161,10 @@ def account_list(request: HttpRequest) -> HttpResponse:
         account_filter, accounts = _filtered_accounts(request, user)
         invalid = bool(account_filter.errors)
     else:
-        # Nothing to filter, the most common view: the book in its default order.
-        account_filter = AccountFilter(
-            request.GET, queryset=_visible_accounts(user), request=request
-        )
+        # Nothing to filter, the most common view: the book in its default order (the
+        # filter form only draws the sidebar).
         accounts, invalid = _visible_accounts(user), False
+        account_filter = AccountFilter(request.GET, queryset=accounts, request=request)
     drawn = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
