@@ -12,18 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kam.models import User
+from kam.http import request_user
 
 from . import plan_services, selectors
 from .choices import PlanActionStatus
 from .models import Account, AccountPlan, PlanAction, TierPolicy
 from .plan_forms import AccountPlanForm, PlanActionForm, ServiceItemFormSet, WalletLineFormSet
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _plan_or_404(account: Account) -> AccountPlan:
@@ -35,7 +29,7 @@ def _plan_or_404(account: Account) -> AccountPlan:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_get_for_user(user=user, pk=pk)
     plan = AccountPlan.objects.filter(account=account).select_related("updated_by").first()
     # The biggest whitespace first: where the client spends most with other banks.
@@ -60,7 +54,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_get_for_user(user=user, pk=pk, write=True)
     plan = AccountPlan.objects.filter(account=account).first() or AccountPlan(account=account)
     data = request.POST if request.method == "POST" else None
@@ -97,7 +91,7 @@ def _action_form(
 
 @login_required
 def plan_action_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
     return _action_form(request, account, _plan_or_404(account), None)
 
 
@@ -110,7 +104,7 @@ def _action_or_404(plan: AccountPlan, action_pk: int) -> PlanAction:
 
 @login_required
 def plan_action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
     plan = _plan_or_404(account)
     return _action_form(request, account, plan, _action_or_404(plan, action_pk))
 
@@ -120,7 +114,7 @@ def plan_action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpRespo
 def plan_action_status(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
     """Mark an action done (or cancelled, or open again). Its owner may do this even when
     they only read the account (a team lead's action on a plan, for instance)."""
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_get_for_user(user=user, pk=pk)
     action = _action_or_404(_plan_or_404(account), action_pk)
     if action.owner_id != user.pk:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kam.models import User
+from kam.http import request_user
 
 from . import selectors, services
 from .forms import AccountForm, ContactForm, ProjectForm
@@ -25,15 +25,9 @@ from .tiering.selectors import TIERING_RELATED
 PAGE_SIZE = 25
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     # Read with the account what its panels show of it: its score and plan (tiering) and
     # its contact statistics (relationship).
     account = selectors.account_get_for_user(
@@ -84,7 +78,7 @@ def _contact_row(contact: Contact) -> dict[str, Any]:
 
 @login_required
 def account_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not selectors.user_can_create_accounts(user=user):
         raise PermissionDenied(_("Your role cannot create accounts."))
     form = AccountForm(request.POST or None, user=user)
@@ -99,7 +93,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_get_for_user(user=user, pk=pk, write=True)
     form = AccountForm(request.POST or None, instance=account, user=user)
     if request.method == "POST" and form.is_valid():
@@ -124,13 +118,13 @@ def _contact_form(request: HttpRequest, account: Account, contact: Contact | Non
 
 @login_required
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
     return _contact_form(request, account, None)
 
 
 @login_required
 def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
     contact = selectors.contact_get_for_account(account=account, pk=contact_pk)
     return _contact_form(request, account, contact)
 
@@ -141,7 +135,7 @@ def contact_reveal(request: HttpRequest, pk: int, contact_pk: int, field: str) -
     """Show one contact's full phone or e-mail: a deliberate, logged act of the account team."""
     if field not in services.REVEALABLE_FIELDS:
         raise Http404("Nothing to reveal there.")
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_get_for_user(user=user, pk=pk, write=True)
     contact = selectors.contact_get_for_account(account=account, pk=contact_pk)
     value = services.contact_reveal(user=user, contact=contact, field=field, request=request)
@@ -166,12 +160,12 @@ def _project_form(request: HttpRequest, account: Account, project: Project | Non
 
 @login_required
 def project_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
     return _project_form(request, account, None)
 
 
 @login_required
 def project_edit(request: HttpRequest, pk: int, project_pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
     project = selectors.project_get_for_account(account=account, pk=project_pk)
     return _project_form(request, account, project)

@@ -23,6 +23,7 @@ from accounts.tiering.selectors import home_tiering
 from interactions.selectors.interactions import home_relationship
 from interactions.selectors.service import service_home_for_user
 from kam.exports import check_format, export_response, filters_of
+from kam.http import request_user
 from kam.model_mixins import choice_labels
 from kam.models import User, person_name
 from risk.selectors import alerts_for_home, risk_level_label, with_risk_level
@@ -32,12 +33,6 @@ from .home import home_reviews_missing
 
 PAGE_SIZE = 25
 HOME_ACCOUNTS = 10  # the RM home's accounts most at risk or longest without contact
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _home_data(user: User) -> dict[str, Any]:
@@ -65,7 +60,7 @@ def _home_data(user: User) -> dict[str, Any]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/home.html", _home_data(_user(request)))
+    return render(request, "dashboard/home.html", _home_data(request_user(request)))
 
 
 def _visible_accounts(user: User) -> QuerySet[Account]:
@@ -155,7 +150,7 @@ def _choice_field(name: str) -> Field:
 
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
 
     if _filters_given(request):
         account_filter, accounts = _filtered_accounts(request, user)
@@ -211,7 +206,7 @@ def account_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The account list as filtered, every page, as CSV or Excel: never an account the user
     cannot open (the one door), and logged."""
     check_format(fmt)
-    user = _user(request)
+    user = request_user(request)
     account_filter, accounts = _filtered_accounts(request, user)
     paths = [path for _header, path in EXPORT_COLUMNS]
     labels = {

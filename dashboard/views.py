@@ -16,19 +16,13 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from kam.exports import check_format, export_response
-from kam.models import User
+from kam.http import request_user
 
 from . import charts
 from .exports import TABLES
 from .scope import scope_from_request
 from .scorecards import DEFINITIONS, TARGET, WARNING, scorecards
 from .selectors import executive_dashboard
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _exports(scope: Any, *names: str) -> dict[str, dict[str, str]]:
@@ -46,7 +40,7 @@ def _exports(scope: Any, *names: str) -> dict[str, dict[str, str]]:
 @login_required
 @require_GET
 def executive(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     scope, form = scope_from_request(user=user, data=request.GET)
     dashboard = executive_dashboard(scope)
     return render(
@@ -66,7 +60,7 @@ def executive(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def supervision(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     scope, form = scope_from_request(user=user, data=request.GET)
     data = scorecards(scope)
     return render(
@@ -93,7 +87,7 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase:
     spec = TABLES.get(table)
     if spec is None:
         raise Http404("No such table.")
-    user = _user(request)
+    user = request_user(request)
     scope, _form = scope_from_request(user=user, data=request.GET)
     headers, rows = spec.build(scope)
     return export_response(

@@ -23,6 +23,7 @@ from accounts.models import Account
 from accounts.selectors import account_get_for_user, account_is_writable
 from accounts.slices import AccountSliceForm
 from kam.exports import check_format, export_response, filters_of
+from kam.http import request_user
 from kam.models import User
 
 from . import selectors, services
@@ -45,12 +46,6 @@ from .models import Alert, EsgEvent, MitigationAction, RiskRule
 from .rules import registry
 
 PAGE_SIZE = 25
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _form_page(
@@ -102,7 +97,7 @@ def _filtered_alerts(
 
 @login_required
 def alert_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     alert_filter, alerts, account_slice = _filtered_alerts(request, user)
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -141,7 +136,7 @@ ALERT_EXPORT_COLUMNS: tuple[tuple[Any, str], ...] = (
 def alert_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The alert list as filtered, every page, as CSV or Excel; logged."""
     check_format(fmt)
-    user = _user(request)
+    user = request_user(request)
     alert_filter, alerts, account_slice = _filtered_alerts(request, user)
     paths = [path for _header, path in ALERT_EXPORT_COLUMNS]
     severities, states = dict(Severity.choices), dict(AlertState.choices)
@@ -170,7 +165,7 @@ def alert_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
 
 @login_required
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     alert = selectors.alert_get_for_user(user=user, pk=pk)
     can_act = selectors.alert_can_act(user=user, alert=alert)
     context: dict[str, Any] = {
@@ -187,7 +182,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, pk: int) -> tuple[User, Alert]:
-    user = _user(request)
+    user = request_user(request)
     alert = selectors.alert_get_for_user(user=user, pk=pk, act=True)
     return user, alert
 
@@ -336,7 +331,7 @@ def alert_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def alert_raise(request: HttpRequest, pk: int) -> HttpResponse:
     """A manual alert on an account: its team, or a risk officer."""
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
     if not (selectors.user_triages_alerts(user) or account_is_writable(user=user, account=account)):
         raise PermissionDenied(_("Only the account team and risk officers raise alerts."))
@@ -364,7 +359,7 @@ def alert_raise(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def account_covenants(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
     writable = account_is_writable(user=user, account=account)
     return render(
@@ -382,7 +377,7 @@ def account_covenants(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def covenant_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = account_get_for_user(user=_user(request), pk=pk, write=True)
+    account = account_get_for_user(user=request_user(request), pk=pk, write=True)
     form = CovenantForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -403,7 +398,7 @@ def covenant_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def covenant_test_create(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk, write=True)
     form = CovenantTestForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
@@ -425,7 +420,7 @@ def covenant_test_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def covenant_import(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk, write=True)
     form = CovenantImportForm(request.POST or None, request.FILES or None)
     result = None
@@ -452,7 +447,7 @@ def _covenants_url(account: Account) -> str:
 
 
 def _esg_account(request: HttpRequest, pk: int) -> tuple[User, Account]:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
     if not (account_is_writable(user=user, account=account) or selectors.user_triages_alerts(user)):
         raise PermissionDenied(_("Only the account team and risk officers record ESG events."))
@@ -503,7 +498,7 @@ def esg_event_close(request: HttpRequest, pk: int, event_pk: int) -> HttpRespons
 
 
 def _officer(request: HttpRequest) -> User:
-    user = _user(request)
+    user = request_user(request)
     if not selectors.user_triages_alerts(user):
         raise PermissionDenied(_("Only risk officers and administrators run scans and edit rules."))
     return user

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kam.models import User
+from kam.http import request_user
 
 from .. import selectors
 from ..choices import OverrideStatus
@@ -25,19 +25,13 @@ from .forms import OverrideNoteForm, OverrideProposeForm
 HISTORY_PAGE_SIZE = 25
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _messages_of(error: ValidationError) -> list[str]:
     return [str(m) for m in error.messages]
 
 
 @login_required
 def account_tiering(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_get_for_user(user=user, pk=pk)
     summary = tiering_selectors.account_tiering_summary(user=user, account=account, changes=0)
     history = Paginator(
@@ -53,7 +47,7 @@ def account_tiering(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def override_propose(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = selectors.account_get_for_user(user=user, pk=pk, write=True)
     form = OverrideProposeForm(request.POST or None, current_tier=account.tier)
     if request.method == "POST" and form.is_valid():
@@ -87,7 +81,7 @@ def _override_page(
     forms: dict[str, OverrideNoteForm] | None = None,
     errors: list[str] | None = None,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = override.account
     can_decide = override.status == OverrideStatus.PENDING and (
         tiering_services.override_can_decide(
@@ -117,12 +111,12 @@ def _override_page(
 
 @login_required
 def override_detail(request: HttpRequest, override_pk: int) -> HttpResponse:
-    override = tiering_selectors.override_get_for_user(user=_user(request), pk=override_pk)
+    override = tiering_selectors.override_get_for_user(user=request_user(request), pk=override_pk)
     return _override_page(request, override)
 
 
 def _decide(request: HttpRequest, override_pk: int, decision: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     override = tiering_selectors.override_get_for_user(user=user, pk=override_pk)
     required = decision != "approve"
     form = OverrideNoteForm(request.POST, prefix=decision, required=required)
@@ -165,7 +159,7 @@ def override_revoke(request: HttpRequest, override_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def override_withdraw(request: HttpRequest, override_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     override = tiering_selectors.override_get_for_user(user=user, pk=override_pk)
     try:
         tiering_services.tier_override_withdraw(override=override, user=user)
@@ -180,7 +174,7 @@ def override_withdraw(request: HttpRequest, override_pk: int) -> HttpResponse:
 @login_required
 def override_queue(request: HttpRequest) -> HttpResponse:
     """Proposals awaiting my decision (team leads, executives) and my own proposals."""
-    user = _user(request)
+    user = request_user(request)
     to_decide = list(tiering_selectors.override_queue_for_user(user=user)[:100])
     mine = Paginator(tiering_selectors.overrides_proposed_by(user=user), 25).get_page(
         request.GET.get("page")

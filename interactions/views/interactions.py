@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import account_get_for_user, account_is_writable, tier_policy
 from kam.exports import check_format, export_response
-from kam.models import User
+from kam.http import request_user
 from kam.quarters import today
 from kam.services import notification_mark_read
 
@@ -41,12 +41,6 @@ def _follow_up_base(account_pk: int) -> str:
     return reverse("interactions:follow_up_toggle", args=[account_pk, 0]).removesuffix("0/toggle/")
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _apply_form_errors(form: InteractionForm, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)
@@ -56,7 +50,7 @@ def _apply_form_errors(form: InteractionForm, exc: ValidationError) -> None:
 def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The account's relationship timeline across channels, newest first, with cadence
     against the tier's target and the senior contacts not met lately."""
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk, related=("contact_stats",))
     on_team = selectors.is_account_team(user=user, account=account)
     interactions = selectors.timeline_values(account=account, on_team=on_team)
@@ -89,7 +83,7 @@ def timeline_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase
     """The account's interactions as CSV or Excel: never the confidential ones, even for the
     account team (selectors.interaction_list_for_export); logged against the account."""
     check_format(fmt)
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
     interactions = (
         selectors.interaction_list_for_export(user=user)
@@ -119,7 +113,7 @@ def timeline_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase
 
 @login_required
 def interaction_detail(request: HttpRequest, pk: int, interaction_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk, related=("contact_stats",))
     on_team = selectors.is_account_team(user=user, account=account)
     interaction = selectors.interaction_get_for_user(
@@ -149,7 +143,7 @@ def _form_page(
     account_pk: int,
     interaction_pk: int | None,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=account_pk, write=True)
     interaction = None
     if interaction_pk is not None:
@@ -224,7 +218,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 def follow_up_toggle(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpResponse:
     """Mark a follow-up action done (or open again). The owner of the action may do it as
     well as anyone who may change the account."""
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
     try:
         follow_up = FollowUp.objects.select_related("interaction").get(
@@ -252,5 +246,5 @@ def follow_up_toggle(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpRe
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, notification_pk: int) -> HttpResponse:
-    notification_mark_read(user=_user(request), notification_id=notification_pk)
+    notification_mark_read(user=request_user(request), notification_id=notification_pk)
     return redirect(_safe_next(request, "/"))

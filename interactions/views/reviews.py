@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import account_get_for_user, account_is_writable
-from kam.models import User
+from kam.http import request_user
 from kam.quarters import Quarter
 
 from ..forms.interactions import follow_up_data, follow_up_formset
@@ -24,15 +24,9 @@ from ..services import reviews as services
 MISSING_PAGE_SIZE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @login_required
 def review_list(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
     sponsor = AccountSponsor.objects.filter(account=account).select_related("executive").first()
     can_edit = account_is_writable(user=user, account=account)
@@ -58,7 +52,7 @@ def review_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def review_detail(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
     review = selectors.review_get_for_account(account=account, pk=review_pk)
     return render(
@@ -73,7 +67,7 @@ def review_detail(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse
 
 
 def _form_page(request: HttpRequest, *, account_pk: int, review_pk: int | None) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=account_pk, write=True)
     review: StrategicReview | None = None
     if review_pk is not None:
@@ -123,7 +117,7 @@ def review_edit(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def sponsor_set(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = account_get_for_user(user=user, pk=pk, write=True)
     form = SponsorForm(request.POST)
     if form.is_valid():
@@ -141,7 +135,7 @@ def sponsor_set(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def review_coverage(request: HttpRequest) -> HttpResponse:
     """Review coverage of a quarter by team: team leads see their team, executives all."""
-    user = _user(request)
+    user = request_user(request)
     if not selectors.can_see_coverage(user):
         raise PermissionDenied(_("Review coverage is for team leads and executives."))
     current = Quarter.current()

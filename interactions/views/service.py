@@ -31,6 +31,7 @@ from accounts.choices import Tier
 from accounts.selectors import account_get_for_user, account_is_writable
 from accounts.slices import AccountSliceForm
 from kam.exports import check_format, export_response, filters_of
+from kam.http import request_user
 from kam.models import User
 
 from ..forms.service import (
@@ -49,12 +50,6 @@ from ..selectors import service as selectors
 from ..services import service as services
 
 PAGE_SIZE = 25
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 # ---------------------------------------------------------------- list and create
@@ -97,7 +92,7 @@ def _filtered_requests(
 
 @login_required
 def request_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     filters, queryset, state, account_slice = _filtered_requests(request, user)
     queryset = selectors.order_by_due(queryset).select_related("account", "assignee", "channel")
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -120,7 +115,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 def request_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The list as it is filtered, every page, as CSV or Excel; logged."""
     check_format(fmt)
-    user = _user(request)
+    user = request_user(request)
     filters, queryset, state, account_slice = _filtered_requests(request, user)
     queryset = queryset.order_by("opened_at", "pk")
     applied = {"state": state, **account_slice.applied()}
@@ -141,7 +136,7 @@ def request_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
 
 @login_required
 def request_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     initial: dict[str, Any] = {}
     if account_pk := request.GET.get("account"):
         # Prefill from the account page; the one door decides (404 / 403).
@@ -316,7 +311,7 @@ def _render_detail(
 
 @login_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     service_request = selectors.service_request_get_for_user(user=user, pk=pk)
     return _render_detail(request, service_request, user=user)
 
@@ -324,7 +319,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     service_request = selectors.service_request_get_for_user(user=user, pk=pk, write=True)
     if action not in ACTIONS:
         raise PermissionDenied("Unknown action.")
@@ -346,7 +341,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def _report_user(request: HttpRequest) -> User:
-    user = _user(request)
+    user = request_user(request)
     if not selectors.can_see_service_report(user):
         raise PermissionDenied(_("The service report is for team leads and executives."))
     return user
