@@ -27,7 +27,7 @@ def home_reviews_missing(*, user: User, limit: int = HOME_ROWS) -> MissingReview
     are more, without counting them."""
     quarter = Quarter.current()
     # Their own accounts through the one door, in one WHERE (no subquery of it); no owner or
-    # team to join (nor to keep with the page: kam.data_cache).
+    # team to join.
     mine = account_list_for_user(user=user).filter(owner=user)
     missing = (
         (accounts_missing_review(quarter=quarter, scheduled_counts=True) & mine)

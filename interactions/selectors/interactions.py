@@ -354,8 +354,8 @@ def accounts_cadence_overdue(*, user: User, owned_only: bool = True) -> QuerySet
 def senior_contacts_not_met(*, account: Account, days: int = COVERAGE_DAYS) -> list[Contact]:
     """Senior contacts (board, C-level, senior) with no meaningful interaction in ``days``;
     each carries ``last_met`` (None when never met). Multi-threading: who are we missing?
-    Counted in whole days (since the start of the day ``days`` ago): the timeline keeps it
-    for the day (kam.data_cache)."""
+    Counted in whole days (since the start of the day ``days`` ago), so the answer is the
+    same all day."""
     since = dt.datetime.combine(today() - dt.timedelta(days=days), dt.time.min, portal_tz())
     contacts = (
         Contact.objects.filter(account=account, seniority__in=SENIOR_LEVELS)
