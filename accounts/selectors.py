@@ -32,20 +32,30 @@ from .models import (
 )
 
 
-def _visible_ids(user: User, codenames: tuple[str, ...]) -> QuerySet[Any]:
+def _visible_ids(user: User, codenames: tuple[str, ...], *, how: bool = False) -> QuerySet[Any]:
     """Ids of the accounts ``user`` reaches through ownership, team lead, account team or a
-    group grant: a UNION of four index-backed lookups, so its cost follows the size of the
-    user's book, not of the whole table (an OR of EXISTS tests every account)."""
-    owned = Account.objects.filter(owner=user).order_by().values("pk")
-    led = Account.objects.filter(team__lead=user).order_by().values("pk")
-    member = AccountMembership.objects.filter(user=user).order_by().values("account_id")
-    granted = (
+    group grant of one of ``codenames``: a UNION of four index-backed lookups, so its cost
+    follows the size of the user's book, not of the whole table (an OR of EXISTS tests every
+    account). With ``how``, each row also says how the account is reached (``owner``,
+    ``lead``, ``member`` or the grant's codename)."""
+    owned: QuerySet[Any, Any] = Account.objects.filter(owner=user).order_by().values("pk")
+    led: QuerySet[Any, Any] = Account.objects.filter(team__lead=user).order_by().values("pk")
+    member: QuerySet[Any, Any] = (
+        AccountMembership.objects.filter(user=user).order_by().values("account_id")
+    )
+    granted: QuerySet[Any, Any] = (
         AccountGroupObjectPermission.objects.filter(
             group__user=user, permission__codename__in=codenames
         )
         .order_by()
         .values("content_object_id")
     )
+    if how:
+        kind: CharField[str, str] = CharField()
+        owned = owned.annotate(how=Value("owner", kind))
+        led = led.annotate(how=Value("lead", kind))
+        member = member.annotate(how=Value("member", kind))
+        granted = granted.annotate(how=F("permission__codename"))
     return owned.union(led, member, granted, all=True)
 
 
@@ -117,31 +127,12 @@ class _Book:
     owned: list[int]
 
 
-def _reach(user: User) -> QuerySet[Any]:
-    """``_visible_ids`` for reading, each row with how the account is reached (``owner``,
-    ``lead``, ``member`` or the codename of a group's grant): one UNION gives the book to read,
-    the book to change and the accounts owned."""
-    how: CharField[str, str] = CharField()
-    owned = Account.objects.filter(owner=user).order_by().values("pk")
-    led = Account.objects.filter(team__lead=user).order_by().values("pk")
-    member = AccountMembership.objects.filter(user=user).order_by().values("account_id")
-    granted = AccountGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename__in=_READ
-    ).order_by()
-    return owned.annotate(how=Value("owner", how)).union(
-        led.annotate(how=Value("lead", how)),
-        member.annotate(how=Value("member", how)),
-        granted.values("content_object_id").annotate(how=F("permission__codename")),
-        all=True,
-    )
-
-
 def _book(user: User) -> _Book | None:
     """The user's book, read from the database once per user object — once per request, as
     Django reads a user's permissions — and never kept between requests, so a change of access
     by any route shows on the user's next request. None for a book too large to list."""
     if "_book" not in user.__dict__:
-        rows = list(_reach(user)[: VISIBLE_IDS_INLINE_MAX + 1])
+        rows = list(_visible_ids(user, _READ, how=True)[: VISIBLE_IDS_INLINE_MAX + 1])
         read: _Book | None = None
         if len(rows) <= VISIBLE_IDS_INLINE_MAX:
             read = _Book(

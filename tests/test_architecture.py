@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ def _imports(name: str, path: Path) -> Iterator[tuple[int, str]]:
                 yield node.lineno, submodule if submodule in known else module
 
 
+@cache
 def _known() -> frozenset[str]:
     return frozenset(name for name, _path in _modules())
 
