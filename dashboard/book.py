@@ -26,6 +26,7 @@ from kam.exports import check_format, export_response, filters_of
 from kam.http import request_user
 from kam.model_mixins import choice_labels
 from kam.models import User, person_name
+from kam.templatetags.kam_ui import FilterSidebar
 from risk.selectors import alerts_for_home, risk_level_label, with_risk_level
 
 from .filters import AccountFilter
@@ -47,14 +48,15 @@ def _home_data(user: User) -> dict[str, Any]:
     mine = mine.order_by(
         "-risk_level", F("contact_stats__last_meaningful_at").asc(nulls_first=True), "pk"
     )[:HOME_ACCOUNTS]
+    policies = selectors.tier_policies()  # read once for every section that asks
     return {
         "my_accounts": list(mine),
         "my_account_count": len(selectors.owned_account_ids(user=user)),
-        "relationship": home_relationship(user=user),
+        "relationship": home_relationship(user=user, policies=policies),
         "service": service_home_for_user(user=user),
-        "tiering_home": home_tiering(user=user),
+        "tiering_home": home_tiering(user=user, policies=policies),
         "risk_home": alerts_for_home(user=user),
-        "reviews_missing": home_reviews_missing(user=user),
+        "reviews_missing": home_reviews_missing(user=user, policies=policies),
     }
 
 
@@ -148,18 +150,34 @@ def _choice_field(name: str) -> Field:
     return field
 
 
+# The filters folded under "More filters": the fold opens when one of them is set.
+_MORE_FILTERS = (
+    "team",
+    "risk",
+    "cadence",
+    "review",
+    "quarter",
+    "sector",
+    "project_region",
+    "green",
+    "equator",
+    "has_projects",
+)
+
+
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
 
+    errors: Any = {}
     if _filters_given(request):
         account_filter, accounts = _filtered_accounts(request, user)
-        invalid = bool(account_filter.errors)
+        errors = account_filter.errors
     else:
-        # Nothing to filter, the most common view: the book in its default order (the
-        # filter form only draws the sidebar).
-        accounts, invalid = _visible_accounts(user), False
-        account_filter = AccountFilter(request.GET, queryset=accounts, request=request)
+        # Nothing to filter, the most common view: the book in its default order.
+        accounts = _visible_accounts(user)
+    # The sidebar is drawn from the query string (with the form's errors when it filtered).
+    sidebar = FilterSidebar(AccountFilter, request.GET, request, errors)
     drawn = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -172,8 +190,9 @@ def account_list(request: HttpRequest) -> HttpResponse:
         request,
         "dashboard/account_list.html",
         {
-            "filter": account_filter,
-            "filter_errors": invalid,
+            "sidebar": sidebar,
+            "more_filters_given": sidebar.given(_MORE_FILTERS),
+            "filter_errors": bool(errors),
             "page": page,
             "rows": rows,
             "query": query.urlencode(),

@@ -18,7 +18,7 @@ from django import forms, template
 from django.forms.utils import flatatt
 from django.forms.widgets import Input
 from django.utils import translation
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -44,129 +44,207 @@ def _choices(formfield: forms.Field) -> Iterable[Any]:
     return choices
 
 
-def _attrs(field: forms.BoundField, css: str, invalid: bool) -> dict[str, Any]:
-    attrs = dict(field.field.widget.attrs)
-    attrs.update(field.build_widget_attrs({}))
-    attrs["class"] = f"{css} is-invalid" if invalid else css
-    attrs["id"] = field.auto_id
-    attrs["name"] = field.html_name
-    return attrs
+_BOX = '<div class="form-check"><input type="checkbox" class="form-check-input'
 
 
-_STATIC_OPTIONS: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
-_STATIC_OPTIONS_MAX = 1000
+class _Control:
+    """One field of a filter form as markup, prepared once for a language: the label, the
+    opening tag and each option with and without its mark, so that drawing the field on a
+    request only picks the options chosen and adds the values given."""
 
-
-def _escaped(choices: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
-    return [(str(escape(value)), str(escape(label))) for value, label in choices]
-
-
-def _options(field: forms.BoundField) -> list[tuple[str, str]]:
-    """(value, label) of the field's options, HTML-escaped. A model choice reads its rows in
-    one plain query (the field's own iterator reads through a server-side cursor: three round
-    trips for a handful of rows); fixed choices are escaped and translated once per form,
-    field and language."""
-    formfield = field.field
-    if isinstance(formfield, forms.ModelChoiceField):
-        assert formfield.queryset is not None  # a filter's model choice always has its rows
-        rows = [("", formfield.empty_label)] if formfield.empty_label is not None else []
-        rows += [(obj.pk, formfield.label_from_instance(obj)) for obj in formfield.queryset]
-        return _escaped(rows)
-    choices = _choices(formfield)
-    # django-filter wraps the choices (adding its empty label); callable ones are read anew.
-    underlying = getattr(choices, "choices", choices)
-    if not isinstance(underlying, list | tuple):
-        return _escaped(_flat_choices(choices))
-    raw = list(_flat_choices(choices))  # the labels stay lazy: not translated here
-    values = tuple(value for value, _label in raw)
-    key = (type(field.form).__qualname__, field.name, translation.get_language(), values)
-    options = _STATIC_OPTIONS.get(key)
-    if options is None:
-        if len(_STATIC_OPTIONS) >= _STATIC_OPTIONS_MAX:
-            _STATIC_OPTIONS.clear()
-        options = _STATIC_OPTIONS[key] = _escaped(raw)
-    return options
-
-
-def _select(field: forms.BoundField, invalid: bool) -> SafeString:
-    selected = {str(escape(v)) for v in field.field.widget.format_value(field.value())}
-    options = "".join(
-        f'<option value="{value}"{" selected" if value in selected else ""}>{label}</option>'
-        for value, label in _options(field)
-    )
-    attrs = _attrs(field, "select form-select", invalid)
-    if field.field.widget.allow_multiple_selected:
-        attrs["multiple"] = True
-    return format_html("<select{}>{}</select>", flatatt(attrs), mark_safe(options))  # noqa: S308
-
-
-def _checkboxes(field: forms.BoundField, invalid: bool) -> SafeString:
-    value = field.value() or []
-    checked = {str(v) for v in (value if isinstance(value, list | tuple) else [value])}
-    boxes = format_html_join(
-        "",
-        '<div class="form-check"><input type="checkbox" class="form-check-input{}" '
-        'name="{}" value="{}" id="{}_{}"{}><label class="form-check-label" '
-        'for="{}_{}">{}</label></div>',
-        (
-            (
-                " is-invalid" if invalid else "",
-                field.html_name,
-                value,
-                field.auto_id,
-                index,
-                mark_safe(" checked") if value in checked else "",  # noqa: S308
-                field.auto_id,
-                index,
-                label,
+    def __init__(self, formfield: forms.Field, name: str, auto_id: str) -> None:
+        widget = formfield.widget
+        self.name, self.auto_id = name, auto_id
+        self.model_choices = isinstance(formfield, forms.ModelChoiceField)
+        self.empty_label = getattr(formfield, "empty_label", None)
+        self.label_of = getattr(formfield, "label_from_instance", str)
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            self.kind = "checkboxes"
+            self.label = format_html('<label class="form-label">{}</label>', formfield.label)
+        elif isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
+            self.kind = "select"
+        elif isinstance(widget, Input) and widget.input_type in _INPUT_CLASSES:
+            self.kind = "input"
+        else:
+            self.kind = ""  # drawn by crispy-forms (filter_field only)
+            return
+        if self.kind != "checkboxes":
+            self.label = format_html(
+                '<label for="{}" class="form-label">{}</label>', auto_id, formfield.label
             )
-            for index, (value, label) in enumerate(_flat_choices(_choices(field.field)))
-        ),
-    )
-    return format_html("<div>{}</div>", boxes)
+        attrs = dict(widget.attrs)
+        if formfield.required:
+            attrs["required"] = True
+        if formfield.disabled:
+            attrs["disabled"] = True
+        attrs["id"], attrs["name"] = auto_id, name
+        if self.kind == "input":
+            assert isinstance(widget, Input)
+            css = f"{_INPUT_CLASSES[widget.input_type]} form-control"
+            attrs["type"] = widget.input_type
+        else:
+            css = "select form-select"
+            if widget.allow_multiple_selected:
+                attrs["multiple"] = True
+        self.multiple = getattr(widget, "allow_multiple_selected", False)
+        self.attrs = {False: {**attrs, "class": css}, True: {**attrs, "class": f"{css} is-invalid"}}
+        self.options: list[tuple[str, str, str]] = []
+        if self.kind != "input" and not self.model_choices:
+            self.options = self._marked(_flat_choices(_choices(formfield)))
+
+    def _marked(self, choices: Iterable[tuple[Any, Any]]) -> list[tuple[str, str, str]]:
+        """(escaped value, option, chosen option) of each choice, in the markup of its kind."""
+        if self.kind == "checkboxes":
+            return [
+                (value, *self._box(index, value, str(escape(label))))
+                for index, (value, label) in enumerate(
+                    (str(escape(value)), label) for value, label in choices
+                )
+            ]
+        marked = []
+        for value, label in choices:
+            value, label = str(escape(value)), str(escape(label))
+            marked.append(
+                (
+                    value,
+                    f'<option value="{value}">{label}</option>',
+                    f'<option value="{value}" selected>{label}</option>',
+                )
+            )
+        return marked
+
+    def _box(self, index: int, value: str, label: str) -> tuple[str, str]:
+        """A checkbox after its class (``_BOX`` and the invalid mark come first)."""
+        box = (
+            f'" name="{escape(self.name)}" value="{value}" id="{self.auto_id}_{index}"%s>'
+            f'<label class="form-check-label" for="{self.auto_id}_{index}">{label}</label></div>'
+        )
+        return box.replace("%s", "", 1), box.replace("%s", " checked", 1)
+
+    def render(
+        self,
+        values: list[str],
+        errors: Iterable[Any] = (),
+        options: list[tuple[str, str, str]] | None = None,
+    ) -> SafeString:
+        """The field with ``values`` (as the request gave them) and its ``errors``; a model
+        choice field takes its ``options`` (``model_options``) from the request's user."""
+        errors = list(errors)
+        invalid = bool(errors)
+        chosen = {str(escape(value)) for value in values}
+        if self.kind == "checkboxes":
+            mark = " is-invalid" if invalid else ""
+            control = "<div>{}</div>".format(
+                "".join(
+                    _BOX + mark + (checked if value in chosen else plain)
+                    for value, plain, checked in self.options
+                )
+            )
+        elif self.kind == "select":
+            if not chosen and not self.multiple:
+                chosen = {""}  # what Django's Select marks when nothing is given
+            control = "<select{}>{}</select>".format(
+                flatatt(self.attrs[invalid]),
+                "".join(
+                    selected if value in chosen else plain
+                    for value, plain, selected in (self.options if options is None else options)
+                ),
+            )
+        else:
+            attrs = dict(self.attrs[invalid])
+            if values and values[-1] != "":
+                attrs["value"] = values[-1]
+            control = str(format_html("<input{}>", flatatt(attrs)))
+        return mark_safe(  # noqa: S308 - every part above is escaped
+            f'<div id="div_{self.auto_id}" class="mb-3">{self.label}{control}'
+            + "".join(
+                str(
+                    format_html(
+                        '<span class="invalid-feedback d-block"><strong>{}</strong></span>', e
+                    )
+                )
+                for e in errors
+            )
+            + "</div>"
+        )
+
+    def model_options(self, queryset: Iterable[Any], label: Any) -> list[tuple[str, str, str]]:
+        """The options of a model choice field from its rows (``label`` draws a row)."""
+        rows = [("", self.empty_label)] if self.empty_label is not None else []
+        return self._marked([*rows, *((obj.pk, label(obj)) for obj in queryset)])
 
 
-def _input(field: forms.BoundField, invalid: bool) -> SafeString:
-    widget = field.field.widget
-    kind = widget.input_type
-    attrs = _attrs(field, f"{_INPUT_CLASSES.get(kind, '')} form-control".strip(), invalid)
-    attrs["type"] = kind
-    value = widget.format_value(field.value())
-    if value not in (None, ""):
-        attrs["value"] = value
-    return format_html("<input{}>", flatatt(attrs))
+def _bound_values(field: forms.BoundField) -> list[str]:
+    """What a bound field shows, as the strings its widget would draw."""
+    value = field.value()
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
 
 
 @register.simple_tag
 def filter_field(field: forms.BoundField) -> SafeString:
     """One field of a filter form: label, widget and errors, in Bootstrap 5 markup."""
-    widget = field.field.widget
-    invalid = bool(field.errors)
-    if isinstance(widget, forms.CheckboxSelectMultiple):
-        control = _checkboxes(field, invalid)
-        label = format_html('<label class="form-label">{}</label>', field.label)
-    elif isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
-        control = _select(field, invalid)
-        label = format_html(
-            '<label for="{}" class="form-label">{}</label>', field.auto_id, field.label
-        )
-    elif isinstance(widget, Input) and widget.input_type in _INPUT_CLASSES:
-        control = _input(field, invalid)
-        label = format_html(
-            '<label for="{}" class="form-label">{}</label>', field.auto_id, field.label
-        )
-    else:
+    control = _Control(field.field, field.html_name, field.auto_id)
+    if not control.kind:
         from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 
         return as_crispy_field(field)
-    errors = format_html_join(
-        "",
-        '<span class="invalid-feedback d-block"><strong>{}</strong></span>',
-        ((e,) for e in field.errors),
-    )
-    return format_html(
-        '<div id="div_{}" class="mb-3">{}{}{}</div>', field.auto_id, label, control, errors
-    )
+    options = None
+    if control.model_choices:
+        formfield = field.field
+        assert isinstance(formfield, forms.ModelChoiceField) and formfield.queryset is not None
+        options = control.model_options(formfield.queryset, formfield.label_from_instance)
+    return control.render(_bound_values(field), field.errors, options)
+
+
+class FilterSidebar:
+    """A django-filter ``FilterSet``'s form drawn from the request's query string, without
+    building the form: its fields' markup is prepared once per FilterSet class and language
+    (labels and fixed choices come from code, never from the database), and a request only
+    marks what it chose. Model choices (owners, teams) are read on every request, through the
+    filter's own queryset for that request. ``errors`` are the bound form's, when the list
+    was filtered.
+
+    ``sidebar["name"]`` draws one field; ``sidebar.given(names)`` tells whether any of them
+    has a value (to open a folded group).
+    """
+
+    _prepared: dict[tuple[type, str], dict[str, _Control]] = {}
+
+    def __init__(self, filterset_class: Any, data: Any, request: Any, errors: Any = None) -> None:
+        self.filterset_class, self.data, self.request = filterset_class, data, request
+        self.errors = errors or {}
+        key = (filterset_class, translation.get_language() or "")
+        controls = self._prepared.get(key)
+        if controls is None:
+            model = filterset_class._meta.model
+            form = filterset_class(None, queryset=model._default_manager.none()).form
+            controls = self._prepared[key] = {
+                name: _Control(form.fields[name], form.add_prefix(name), form[name].auto_id)
+                for name in form.fields
+            }
+        self.controls = controls
+
+    def given(self, names: Iterable[str]) -> bool:
+        return any(value for name in names for value in self.data.getlist(name))
+
+    def __getitem__(self, name: str) -> SafeString:
+        control = self.controls[name]
+        options = None
+        if control.model_choices:
+            queryset = self.filterset_class.base_filters[name].extra["queryset"]
+            if callable(queryset):
+                queryset = queryset(self.request)
+            options = control.model_options(queryset, control.label_of)
+        values = (
+            self.data.getlist(name)
+            if control.multiple or control.kind == "checkboxes"
+            else ([self.data[name]] if self.data.get(name) not in (None, "") else [])
+        )
+        return control.render(values, self.errors.get(name, ()), options)
 
 
 @register.simple_tag

@@ -30,6 +30,8 @@ def test_a_select_marks_the_chosen_option_and_escapes_labels() -> None:
     assert '<option value="key" selected>' in html
     assert '<option value="strategic">' in html
     assert 'class="select form-select"' in html and 'name="tier"' in html
+    # Nothing chosen: the empty option is marked, as Django's Select marks it.
+    assert '<option value="" selected>---------</option>' in _html({}, "tier")
     codes = _html({"codes": ["a"]}, "codes")
     assert " multiple" in codes
     assert '<option value="a" selected>&lt;b&gt;A &amp; co&lt;/b&gt;</option>' in codes
