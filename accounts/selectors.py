@@ -254,3 +254,13 @@ def tier_policies() -> dict[str, TierPolicy]:
 
 def tier_policy(tier: str) -> TierPolicy | None:
     return tier_policies().get(tier)
+
+
+def account_tier_policy(account: Account) -> TierPolicy | None:
+    """The policy of ``account``'s tier, read once per account object: the panels of one
+    account page each ask for it (and a page reads its account afresh on every request)."""
+    held = account.__dict__.get("_tier_policy")
+    if held is None or held[0] != account.tier:
+        held = account.__dict__["_tier_policy"] = (account.tier, tier_policy(account.tier))
+    policy: TierPolicy | None = held[1]
+    return policy

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.models import Account
+from accounts.models import Account, TierPolicy
 from accounts.selectors import ACCOUNT_ROW_FIELDS, account_list_for_user
-from interactions.selectors.reviews import accounts_missing_review
+from interactions.selectors.reviews import accounts_missing_review, review_tiers
 from kam.models import User
 from kam.quarters import Quarter, today
 
@@ -21,7 +21,9 @@ class MissingReviews:
     more: bool
 
 
-def home_reviews_missing(*, user: User, limit: int = HOME_ROWS) -> MissingReviews:
+def home_reviews_missing(
+    *, user: User, limit: int = HOME_ROWS, policies: dict[str, TierPolicy] | None = None
+) -> MissingReviews:
     """My accounts whose tier requires a review this quarter and that have none held or
     scheduled (interactions.selectors.reviews). One row more than shown says whether there
     are more, without counting them."""
@@ -30,7 +32,12 @@ def home_reviews_missing(*, user: User, limit: int = HOME_ROWS) -> MissingReview
     # team to join.
     mine = account_list_for_user(user=user).filter(owner=user)
     missing = (
-        (accounts_missing_review(quarter=quarter, scheduled_counts=True) & mine)
+        (
+            accounts_missing_review(
+                quarter=quarter, scheduled_counts=True, tiers=review_tiers(policies)
+            )
+            & mine
+        )
         .only(*ACCOUNT_ROW_FIELDS)
         .order_by("legal_name_en", "pk")
     )

@@ -24,12 +24,14 @@ from ..models import (
     PlanAction,
     TierChange,
     TierOverride,
+    TierPolicy,
 )
 from ..selectors import (
     account_filter_for_user,
     account_is_writable,
     account_list_for_user,
     account_row_fields,
+    account_tier_policy,
     tier_policies,
     tier_policy,
 )
@@ -182,7 +184,7 @@ def account_tiering_summary(
     summary = TieringSummary(account=account, score=score)
     if row is not None:
         summary.plan = getattr(row, "plan", None)
-        policy = tier_policy(row.tier)
+        policy = account_tier_policy(account) if row.tier == account.tier else tier_policy(row.tier)
         summary.plan_required = bool(policy and policy.requires_account_plan)
     if score is not None:
         summary.rows = breakdown_rows(score)
@@ -303,8 +305,9 @@ class HomeTiering:
     plans_missing: int
 
 
-def home_tiering(*, user: User) -> HomeTiering:
-    """The RM home's tiering section: plan actions due, decisions waiting, missing plans."""
+def home_tiering(*, user: User, policies: dict[str, TierPolicy] | None = None) -> HomeTiering:
+    """The RM home's tiering section: plan actions due, decisions waiting, missing plans
+    (``policies``: the tier policies, when the page has read them)."""
     today = timezone.localdate()
     # One row more than shown says whether there are more, without a second query.
     actions = list(
@@ -314,7 +317,8 @@ def home_tiering(*, user: User) -> HomeTiering:
     )
     more = len(actions) > HOME_ACTIONS
     actions = actions[:HOME_ACTIONS]
-    plan_tiers = [tier for tier, policy in tier_policies().items() if policy.requires_account_plan]
+    policies = tier_policies() if policies is None else policies
+    plan_tiers = [tier for tier, policy in policies.items() if policy.requires_account_plan]
     missing = (
         account_list_for_user(user=user)
         .filter(owner=user, tier__in=plan_tiers, plan__isnull=True)

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils import timezone, translation
 
 from accounts.choices import AccountStatus, Seniority
-from accounts.models import Account, AccountMembership, Contact
+from accounts.models import Account, AccountMembership, Contact, TierPolicy
 from accounts.selectors import (
     ACCOUNT_ROW_FIELDS,
     account_filter_for_user,
@@ -288,8 +288,10 @@ class Cadence:
         return "ok"
 
 
-def tier_cadence_days() -> dict[str, int]:
-    return {tier: policy.cadence_days for tier, policy in tier_policies().items()}
+def tier_cadence_days(policies: dict[str, TierPolicy] | None = None) -> dict[str, int]:
+    """Each tier's contact cadence in days (from ``policies`` when the page has read them)."""
+    policies = tier_policies() if policies is None else policies
+    return {tier: policy.cadence_days for tier, policy in policies.items()}
 
 
 def cadence_for_account(
@@ -335,14 +337,16 @@ def cadence_overdue_q(*, cadence: dict[str, int], now: dt.datetime | None = None
     return condition
 
 
-def accounts_cadence_overdue(*, user: User, owned_only: bool = True) -> QuerySet[Account]:
+def accounts_cadence_overdue(
+    *, user: User, owned_only: bool = True, policies: dict[str, TierPolicy] | None = None
+) -> QuerySet[Account]:
     """Active accounts of ``user`` that are due a meaningful contact, longest waiting first."""
     qs = account_list_for_user(user=user)
     if owned_only:
         qs = qs.filter(owner=user)
     return (
         qs.exclude(status__in=[AccountStatus.EXITED])
-        .filter(cadence_overdue_q(cadence=tier_cadence_days()))
+        .filter(cadence_overdue_q(cadence=tier_cadence_days(policies)))
         .select_related("contact_stats")
         .order_by(F("contact_stats__last_meaningful_at").asc(nulls_first=True), "pk")
     )
@@ -386,14 +390,17 @@ def follow_ups_open_for_user(*, user: User) -> QuerySet[FollowUp]:
     )
 
 
-def home_relationship(*, user: User) -> dict[str, Any]:
+def home_relationship(
+    *, user: User, policies: dict[str, TierPolicy] | None = None
+) -> dict[str, Any]:
     """The RM home's relationship sections: overdue cadence, follow-ups due, unread
-    notifications. A fixed handful of queries, however large the book."""
+    notifications. A fixed handful of queries, however large the book (``policies``: the
+    tier policies, when the page has read them)."""
     horizon = today() + dt.timedelta(days=7)
     # Each list reads only what its rows show (ACCOUNT_ROW_FIELDS): whole accounts with
     # their interactions and reviews cost the home most of its time to compile and load.
     overdue = list(
-        accounts_cadence_overdue(user=user).only(
+        accounts_cadence_overdue(user=user, policies=policies).only(
             *ACCOUNT_ROW_FIELDS, "contact_stats__last_meaningful_at"
         )[: HOME_ROWS + 1]
     )

@@ -18,8 +18,8 @@ from accounts.models import Account, TierPolicy
 from accounts.selectors import (
     account_filter_for_user,
     account_list_for_user,
+    account_tier_policy,
     tier_policies,
-    tier_policy,
 )
 from kam.models import User
 from kam.quarters import Quarter, today
@@ -30,10 +30,10 @@ from ..models import FollowUp, ReviewReminder, StrategicReview
 Status = StrategicReview.Status
 
 
-def review_tiers() -> list[str]:
-    return sorted(
-        tier for tier, policy in tier_policies().items() if policy.requires_quarterly_review
-    )
+def review_tiers(policies: dict[str, TierPolicy] | None = None) -> list[str]:
+    """The tiers that require a quarterly review (from ``policies`` when already read)."""
+    policies = tier_policies() if policies is None else policies
+    return sorted(tier for tier, policy in policies.items() if policy.requires_quarterly_review)
 
 
 def review_required_accounts(*, tiers: list[str] | None = None) -> QuerySet[Account]:
@@ -124,7 +124,7 @@ def quarter_status_for_account(
 ) -> dict[str, Any]:
     """Whether the account needs a review this quarter and where it stands."""
     if policy is None or policy.tier != account.tier:
-        policy = tier_policy(account.tier)
+        policy = account_tier_policy(account)
     required = bool(policy and policy.requires_quarterly_review) and (
         account.status != AccountStatus.EXITED
     )

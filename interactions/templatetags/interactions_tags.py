@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from accounts.models import Account
-from accounts.selectors import tier_policy
+from accounts.selectors import account_tier_policy
 from kam.models import User
 from kam.quarters import Quarter
 
@@ -28,7 +28,7 @@ def account_relationship_panel(context: template.Context, account: Account) -> d
     """Cadence and this quarter's review on the account page (one query, and one for the
     contact statistics unless the account was read with them); the timeline itself has its
     own page. ``account`` was fetched through the one door."""
-    policy = tier_policy(account.tier)
+    policy = account_tier_policy(account)
 
     return {
         "account": account,

@@ -6,7 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django import template
+from django.db.models import Prefetch
 from django.utils import timezone
+
+from kam.models import User
 
 from ..business_time import format_business_duration
 from ..models.service import ServiceRequest
@@ -59,6 +62,10 @@ def business_hours_from_minutes(minutes: int | None) -> str:
     return f"{hours:g}" if hours == int(hours) else f"{hours:.2f}"
 
 
+# What the panel shows of an assignee (their name): a whole user row is two dozen columns.
+_ASSIGNEE_NAME = ("username", "first_name", "last_name")
+
+
 @register.inclusion_tag("interactions/_account_service_panel.html", takes_context=True)
 def account_service_panel(context: template.Context, account: Any) -> dict[str, Any]:
     """Open service requests of an account (fetched through the one door) on its page, soonest
@@ -69,7 +76,7 @@ def account_service_panel(context: template.Context, account: Any) -> dict[str, 
     rows: list[ServiceRequest] = list(
         order_by_due(
             ServiceRequest.objects.filter(account=account, state__in=OPEN_STATES)
-        ).prefetch_related("assignee")[:6]
+        ).prefetch_related(Prefetch("assignee", queryset=User.objects.only(*_ASSIGNEE_NAME)))[:6]
     )
     return {
         "account": account,
