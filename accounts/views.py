@@ -9,12 +9,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kam.http import request_user
+from kam.models import User
 
 from . import selectors, services
 from .forms import AccountForm, ContactForm, ProjectForm
@@ -49,7 +51,9 @@ def _account_page(account: Account) -> dict[str, Any]:
     projects = list(account.projects.all())
     # Most accounts have no account team beyond the owner: prefetching the users costs
     # those pages no query at all.
-    memberships = AccountMembership.objects.filter(account=account).prefetch_related("user")
+    memberships = AccountMembership.objects.filter(account=account).prefetch_related(
+        Prefetch("user", queryset=User.objects.only("username", "first_name", "last_name"))
+    )
     return {
         "contacts": [_contact_row(contact) for contact in account.contacts.all()],
         "projects": projects,

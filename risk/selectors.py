@@ -192,6 +192,22 @@ class AccountRisk:
     can_record: bool
 
 
+# What the account page's risk panel shows of an alert (its summary reads the evidence
+# through its rule's type): half the columns of an alert and its rule.
+_PANEL_ALERT_FIELDS = (
+    "account_id",
+    "source",
+    "severity",
+    "state",
+    "title",
+    "description",
+    "evidence",
+    "opened_at",
+    "rule__name",
+    "rule__rule_type",
+)
+
+
 def account_risk_summary(
     *, user: User, account: Account, writable: bool | None = None, limit: int = 5
 ) -> AccountRisk:
@@ -200,6 +216,7 @@ def account_risk_summary(
     active = list(
         Alert.objects.filter(account=account, state__in=ACTIVE_STATES)
         .select_related("rule")
+        .only(*_PANEL_ALERT_FIELDS)
         .order_by("-severity", "-opened_at", "pk")[: limit + 1]
     )
     level = max((a.severity for a in active), default=0)
