@@ -255,3 +255,23 @@ def tier_badge(tier: str, label: str) -> SafeString:
 @register.simple_tag
 def status_badge(status: str, label: str) -> SafeString:
     return format_html('<span class="badge status-badge status-{}">{}</span>', status, label)
+
+
+# The dates every list shows, without the `date` filter's format parser (a tenth of its time
+# per value); as `date`, they see aware datetimes in the current time zone.
+@register.filter(expects_localtime=True)
+def iso_day(value: Any) -> str:
+    """``value|date:"Y-m-d"``."""
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+@register.filter(expects_localtime=True)
+def iso_minute(value: Any) -> str:
+    """``value|date:"Y-m-d H:i"``."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@register.filter(expects_localtime=True)
+def iso_datetime(value: Any) -> str:
+    """``value|date:"c"`` (ISO 8601), for ``<time datetime>``."""
+    return value.isoformat() if value else ""
