@@ -4,6 +4,7 @@ from typing import Any
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 
@@ -49,14 +50,29 @@ class AccountForm(_CrispyMixin, forms.ModelForm):
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: User, can_change_owner: bool = False, **kwargs: Any
+    ) -> None:
+        """``can_change_owner``: the user holds ``Right.CHANGE_OWNER`` on the account being
+        edited (its team lead, an administrator); without it the form has no owner field and
+        a save leaves the owner as it is. A new account's owner is the user or one of the RMs
+        they lead."""
         super().__init__(*args, **kwargs)
+        if self.instance.pk and not can_change_owner:
+            del self.fields["owner"]
         self._setup_helper()
-        owner_field = self.fields["owner"]
-        assert isinstance(owner_field, forms.ModelChoiceField)
-        owner_field.queryset = owner_choices_for_user(user=user)
-        if not self.instance.pk:
-            owner_field.initial = user.pk
+        owner_field = self.fields.get("owner")
+        if owner_field is not None:
+            assert isinstance(owner_field, forms.ModelChoiceField)
+            choices = owner_choices_for_user(user=user)
+            if self.instance.pk:  # the present owner stays a choice
+                choices = User.objects.filter(
+                    Q(pk__in=choices.values("pk")) | Q(pk=self.instance.owner_id)
+                ).order_by("username")
+            owner_field.queryset = choices
+            if not self.instance.pk:
+                owner_field.initial = user.pk
+
 
     def clean_uscc(self) -> str | None:
         value = uscc.compact(self.cleaned_data.get("uscc") or "").upper()

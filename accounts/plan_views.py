@@ -18,6 +18,7 @@ from . import plan_services, selectors
 from .choices import PlanActionStatus
 from .models import Account, AccountPlan, PlanAction, TierPolicy
 from .plan_forms import AccountPlanForm, PlanActionForm, ServiceItemFormSet, WalletLineFormSet
+from .rights import Right
 
 
 def _plan_or_404(account: Account) -> AccountPlan:
@@ -46,7 +47,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan_required": TierPolicy.objects.filter(
             tier=account.tier, requires_account_plan=True
         ).exists(),
-        "can_edit": selectors.account_is_writable(user=user, account=account),
+        "can_edit": selectors.account_can(user=user, account=account, right=Right.TIERING),
         "today": timezone.localdate(),
     }
     return render(request, "accounts/plans/plan_detail.html", context)
@@ -55,7 +56,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    account = selectors.account_get_for_user(user=user, pk=pk, write=True)
+    account = selectors.account_get_for_user(user=user, pk=pk, right=Right.TIERING)
     plan = AccountPlan.objects.filter(account=account).first() or AccountPlan(account=account)
     data = request.POST if request.method == "POST" else None
     form = AccountPlanForm(data, instance=plan)
@@ -91,7 +92,7 @@ def _action_form(
 
 @login_required
 def plan_action_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(user=request_user(request), pk=pk, right=Right.TIERING)
     return _action_form(request, account, _plan_or_404(account), None)
 
 
@@ -104,7 +105,7 @@ def _action_or_404(plan: AccountPlan, action_pk: int) -> PlanAction:
 
 @login_required
 def plan_action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(user=request_user(request), pk=pk, right=Right.TIERING)
     plan = _plan_or_404(account)
     return _action_form(request, account, plan, _action_or_404(plan, action_pk))
 
@@ -118,7 +119,7 @@ def plan_action_status(request: HttpRequest, pk: int, action_pk: int) -> HttpRes
     account = selectors.account_get_for_user(user=user, pk=pk)
     action = _action_or_404(_plan_or_404(account), action_pk)
     if action.owner_id != user.pk:
-        account = selectors.account_get_for_user(user=user, pk=pk, write=True)
+        account = selectors.account_get_for_user(user=user, pk=pk, right=Right.TIERING)
     status = request.POST.get("status", PlanActionStatus.DONE)
     if status not in PlanActionStatus.values:
         messages.error(request, _("Unknown status."))

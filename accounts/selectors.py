@@ -6,8 +6,9 @@ Visibility is default-deny and a plain indexed queryset:
 - executives, risk officers, compliance and administrators (all accounts);
 - groups granted ``view_account``/``change_account`` on the account (django-guardian).
 
-Writing is narrower: owner, account team, team lead, administrators, and groups
-granted ``change_account``. Executives, risk and compliance read only.
+What each may do on an account they see is the rights matrix of ``accounts.rights``
+(``account_rights``; ``account_get_for_user(right=...)`` answers 403 without it). Executives,
+risk and compliance read only.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from kam.models import User
 from kam.roles import Role
 
+from .choices import MembershipRole
 from .models import (
     Account,
     AccountGroupObjectPermission,
@@ -30,37 +33,65 @@ from .models import (
     Project,
     TierPolicy,
 )
+from .rights import (
+    ALL_RIGHTS,
+    GRANT_CHANGE,
+    GRANT_VIEW,
+    LEAD,
+    OWNER,
+    RIGHT_LABELS,
+    Can,
+    Right,
+    reaches_with,
+    rights_of,
+)
 
 
-def _visible_ids(user: User, codenames: tuple[str, ...], *, how: bool = False) -> QuerySet[Any]:
+def _visible_ids(
+    user: User,
+    right: Right | None = None,
+    *,
+    how: bool = False,
+    account_pk: int | None = None,
+) -> QuerySet[Any]:
     """Ids of the accounts ``user`` reaches through ownership, team lead, account team or a
-    group grant of one of ``codenames``: a UNION of four index-backed lookups, so its cost
+    group grant — all of them, or those where the way of reaching carries ``right`` (the
+    matrix of ``accounts.rights``): a UNION of four index-backed lookups, so its cost
     follows the size of the user's book, not of the whole table (an OR of EXISTS tests every
     account). With ``how``, each row also says how the account is reached (``owner``,
-    ``lead``, ``member`` or the grant's codename)."""
-    owned: QuerySet[Any, Any] = Account.objects.filter(owner=user).order_by().values("pk")
-    led: QuerySet[Any, Any] = Account.objects.filter(team__lead=user).order_by().values("pk")
-    member: QuerySet[Any, Any] = (
-        AccountMembership.objects.filter(user=user).order_by().values("account_id")
-    )
-    granted: QuerySet[Any, Any] = (
-        AccountGroupObjectPermission.objects.filter(
-            group__user=user, permission__codename__in=codenames
+    ``lead``, the member's role or the grant's codename); ``account_pk`` asks about one."""
+    reaches = reaches_with(right) if right is not None else None
+    one = {} if account_pk is None else {"pk": account_pk}
+    branches: list[QuerySet[Any, Any]] = []
+    kind: CharField[str, str] = CharField()
+    if reaches is None or OWNER in reaches:
+        owned = Account.objects.filter(owner=user, **one).order_by().values("pk")
+        branches.append(owned.annotate(how=Value(OWNER, kind)) if how else owned)
+    if reaches is None or LEAD in reaches:
+        led = Account.objects.filter(team__lead=user, **one).order_by().values("pk")
+        branches.append(led.annotate(how=Value(LEAD, kind)) if how else led)
+    roles = [role for role in MembershipRole if reaches is None or role in reaches]
+    if roles:
+        member = AccountMembership.objects.filter(
+            user=user, role__in=roles, **({} if account_pk is None else {"account_id": account_pk})
+        ).order_by()
+        branches.append(
+            member.values("account_id", how=F("role")) if how else member.values("account_id")
         )
-        .order_by()
-        .values("content_object_id")
-    )
-    if how:
-        kind: CharField[str, str] = CharField()
-        owned = owned.annotate(how=Value("owner", kind))
-        led = led.annotate(how=Value("lead", kind))
-        member = member.annotate(how=Value("member", kind))
-        granted = granted.annotate(how=F("permission__codename"))
-    return owned.union(led, member, granted, all=True)
-
-
-_READ = ("view_account", "change_account")
-_WRITE = ("change_account",)
+    codenames = [c for c in (GRANT_VIEW, GRANT_CHANGE) if reaches is None or c in reaches]
+    if codenames:
+        granted = AccountGroupObjectPermission.objects.filter(
+            group__user=user,
+            permission__codename__in=codenames,
+            **({} if account_pk is None else {"content_object_id": account_pk}),
+        ).order_by()
+        branches.append(
+            granted.values("content_object_id", how=F("permission__codename"))
+            if how
+            else granted.values("content_object_id")
+        )
+    first, *rest = branches  # the owner's branch at least: every right's matrix has one
+    return first.union(*rest, all=True) if rest else first
 
 
 def _reads_through_ids(user: User) -> bool:
@@ -73,30 +104,30 @@ def _reads_through_ids(user: User) -> bool:
     )
 
 
-def account_list_for_user(*, user: User, write: bool = False) -> QuerySet[Account]:
-    """The accounts ``user`` may see (or, with ``write``, change)."""
+def account_list_for_user(*, user: User, right: Right | None = None) -> QuerySet[Account]:
+    """The accounts ``user`` may see (or, with ``right``, on which they hold that right)."""
     if not user.is_authenticated or not user.is_active:
         return Account.objects.none()
     if user.is_portal_admin:
         return Account.objects.all()
-    if not write and user.reads_all_accounts:
+    if right is None and user.reads_all_accounts:
         return Account.objects.all()
-    ids = _visible_ids_once(user, _WRITE if write else _READ)
+    ids = _visible_ids_once(user, right)
     if isinstance(ids, list):
         return Account.objects.filter(pk__in_ids=ids)
     return Account.objects.filter(pk__in=ids)
 
 
-def account_filter_for_user(*, user: User, field: str = "account", write: bool = False) -> Q:
+def account_filter_for_user(*, user: User, field: str = "account", right: Right | None = None) -> Q:
     """A condition on a child of accounts (alerts, follow-ups, requests...): its ``field``
-    is one of the accounts ``user`` may see (or change). The same rules as
+    is one of the accounts ``user`` may see (or holds ``right`` on). The same rules as
     ``account_list_for_user``, without a subquery on the account table: nothing for those
     who read every account, the ids of the user's book, or the UNION for a large one."""
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
-    if user.is_portal_admin or (not write and user.reads_all_accounts):
+    if user.is_portal_admin or (right is None and user.reads_all_accounts):
         return Q()
-    ids = _visible_ids_once(user, _WRITE if write else _READ)
+    ids = _visible_ids_once(user, right)
     if isinstance(ids, list):
         return Q(**{f"{field}__in_ids": ids})
     return Q(**{f"{field}__in": ids})
@@ -119,12 +150,15 @@ def account_row_fields(prefix: str = "") -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class _Book:
-    """What one read of the user's reach gives: the accounts they may see, those they may
-    change, and those they own."""
+    """What one read of the user's reach gives: the accounts they may see, the rights they
+    hold on each (``accounts.rights``), and those they own."""
 
     read: list[int]
-    write: list[int]
+    rights: dict[int, frozenset[Right]]
     owned: list[int]
+
+    def with_right(self, right: Right) -> list[int]:
+        return sorted(pk for pk, rights in self.rights.items() if right in rights)
 
 
 def _book(user: User) -> _Book | None:
@@ -132,34 +166,38 @@ def _book(user: User) -> _Book | None:
     Django reads a user's permissions — and never kept between requests, so a change of access
     by any route shows on the user's next request. None for a book too large to list."""
     if "_book" not in user.__dict__:
-        rows = list(_visible_ids(user, _READ, how=True)[: VISIBLE_IDS_INLINE_MAX + 1])
+        rows = list(_visible_ids(user, how=True)[: VISIBLE_IDS_INLINE_MAX + 1])
         read: _Book | None = None
         if len(rows) <= VISIBLE_IDS_INLINE_MAX:
+            reaches: dict[int, set[str]] = {}
+            for row in rows:
+                reaches.setdefault(row["pk"], set()).add(row["how"])
             read = _Book(
-                read=sorted({row["pk"] for row in rows}),
-                write=sorted({row["pk"] for row in rows if row["how"] != "view_account"}),
-                owned=sorted({row["pk"] for row in rows if row["how"] == "owner"}),
+                read=sorted(reaches),
+                rights={pk: rights_of(how) for pk, how in reaches.items()},
+                owned=sorted(pk for pk, how in reaches.items() if OWNER in how),
             )
         user.__dict__["_book"] = read
     book: _Book | None = user.__dict__["_book"]
     return book
 
 
-def _visible_ids_once(user: User, codenames: tuple[str, ...]) -> list[int] | QuerySet[Any]:
-    """The ids of the accounts ``user`` may read (or change, with ``_WRITE``): a page filters
-    several queries by them, and a literal list plans as an index lookup where the UNION would
-    make each query hash-join the whole account table. A book too large to list stays the
-    UNION."""
+def _visible_ids_once(user: User, right: Right | None = None) -> list[int] | QuerySet[Any]:
+    """The ids of the accounts ``user`` may see (or, with ``right``, on which they hold it): a
+    page filters several queries by them, and a literal list plans as an index lookup where
+    the UNION would make each query hash-join the whole account table. A book too large to
+    list stays the UNION."""
     book = _book(user)
     if book is None:
-        return _visible_ids(user, codenames)
-    return book.write if codenames == _WRITE else book.read
+        return _visible_ids(user, right)
+    return book.read if right is None else book.with_right(right)
 
 
 def forget_access(user: User) -> None:
     """Drop what ``user`` remembers of their roles and book: for code that changes access and
     reads it again with the same user object (a request's later reads, a test)."""
     user.__dict__.pop("_book", None)
+    user.__dict__.pop("_rights", None)
     user.__dict__.pop("_role_names", None)
 
 
@@ -179,7 +217,7 @@ def visible_ids_in_hand(*, user: User) -> frozenset[int] | None:
     would rather combine the two indexes than trust the narrow one."""
     if not _reads_through_ids(user):
         return None
-    ids = _visible_ids_once(user, _READ)
+    ids = _visible_ids_once(user)
     return frozenset(ids) if isinstance(ids, list) else None
 
 
@@ -192,12 +230,17 @@ _OWNER_UNSHOWN = tuple(
 
 
 def account_get_for_user(
-    *, user: User, pk: int | str, write: bool = False, related: tuple[str, ...] = ()
+    *,
+    user: User,
+    pk: int | str,
+    right: Right | None = None,
+    related: tuple[str, ...] = (),
 ) -> Account:
-    """One account: 404 when ``user`` may not see it, 403 when they may see but not change it.
-    ``related``: more relations to read with it (``select_related``) for a page's panels."""
+    """One account: 404 when ``user`` may not see it, 403 when they may see it but do not
+    hold ``right`` on it. ``related``: more relations to read with it (``select_related``)
+    for a page's panels."""
     try:
-        ids = _visible_ids_once(user, _READ) if _reads_through_ids(user) else None
+        ids = _visible_ids_once(user) if _reads_through_ids(user) else None
         if isinstance(ids, list):
             # The user's book is in hand: an account outside it costs no query.
             if int(pk) not in ids:
@@ -210,22 +253,36 @@ def account_get_for_user(
         )
     except (Account.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such account.") from exc
-    if write and not account_is_writable(user=user, account=account):
-        raise PermissionDenied("This account is read-only for you.")
+    if right is not None and right not in account_rights(user=user, account=account):
+        raise PermissionDenied(_("You may not do this on this account (%s).") % RIGHT_LABELS[right])
     return account
 
 
-def account_is_writable(*, user: User, account: Account) -> bool:
-    if user.is_portal_admin:
-        return True
-    if account.owner_id == user.pk or (account.team and account.team.lead_id == user.pk):
-        return True
+def account_rights(*, user: User, account: Account) -> frozenset[Right]:
+    """What ``user`` may do on ``account`` (fetched through the one door): the union of the
+    rights of every way they reach it (``accounts.rights``): from the user's book, or read
+    once per user object and account when the book is not listed."""
     if not user.is_authenticated or not user.is_active:
-        return False
-    ids = _visible_ids_once(user, _WRITE)
-    if isinstance(ids, list):
-        return account.pk in ids
-    return Account.objects.filter(pk__in=ids).filter(pk=account.pk).exists()
+        return frozenset()
+    if user.is_portal_admin:
+        return ALL_RIGHTS
+    book = _book(user) if _reads_through_ids(user) else None
+    if book is not None:
+        return book.rights.get(account.pk, frozenset())
+    held: dict[int, frozenset[Right]] = user.__dict__.setdefault("_rights", {})
+    if account.pk not in held:
+        reaches = {row["how"] for row in _visible_ids(user, how=True, account_pk=account.pk)}
+        held[account.pk] = rights_of(reaches)
+    return held[account.pk]
+
+
+def account_can(*, user: User, account: Account, right: Right) -> bool:
+    return right in account_rights(user=user, account=account)
+
+
+def account_can_for(*, user: User, account: Account) -> Can:
+    """The rights as a page shows them (``can.edit_contacts``)."""
+    return Can(account_rights(user=user, account=account))
 
 
 def contact_get_for_account(*, account: Account, pk: int | str) -> Contact:

@@ -22,6 +22,7 @@ from . import selectors, services
 from .forms import AccountForm, ContactForm, ProjectForm
 from .models import Account, AccountMembership, Contact, Project
 from .models.core import exposure_by_currency
+from .rights import Right
 from .tiering.selectors import TIERING_RELATED
 
 PAGE_SIZE = 25
@@ -42,7 +43,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "account": account,
             **page,
-            "can_edit": selectors.account_is_writable(user=user, account=account),
+            "can": selectors.account_can_for(user=user, account=account),
         },
     )
 
@@ -98,8 +99,15 @@ def account_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    account = selectors.account_get_for_user(user=user, pk=pk, write=True)
-    form = AccountForm(request.POST or None, instance=account, user=user)
+    account = selectors.account_get_for_user(user=user, pk=pk, right=Right.EDIT_ACCOUNT)
+    form = AccountForm(
+        request.POST or None,
+        instance=account,
+        user=user,
+        can_change_owner=selectors.account_can(
+            user=user, account=account, right=Right.CHANGE_OWNER
+        ),
+    )
     if request.method == "POST" and form.is_valid():
         services.account_update(account=account, **form.cleaned_data)
         messages.success(request, _("Account saved."))
@@ -122,13 +130,17 @@ def _contact_form(request: HttpRequest, account: Account, contact: Contact | Non
 
 @login_required
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(
+        user=request_user(request), pk=pk, right=Right.EDIT_CONTACTS
+    )
     return _contact_form(request, account, None)
 
 
 @login_required
 def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(
+        user=request_user(request), pk=pk, right=Right.EDIT_CONTACTS
+    )
     contact = selectors.contact_get_for_account(account=account, pk=contact_pk)
     return _contact_form(request, account, contact)
 
@@ -140,7 +152,7 @@ def contact_reveal(request: HttpRequest, pk: int, contact_pk: int, field: str) -
     if field not in services.REVEALABLE_FIELDS:
         raise Http404("Nothing to reveal there.")
     user = request_user(request)
-    account = selectors.account_get_for_user(user=user, pk=pk, write=True)
+    account = selectors.account_get_for_user(user=user, pk=pk, right=Right.REVEAL_PII)
     contact = selectors.contact_get_for_account(account=account, pk=contact_pk)
     value = services.contact_reveal(user=user, contact=contact, field=field, request=request)
     context = {"account": account, "contact": contact, "field": field, "value": value}
@@ -164,12 +176,16 @@ def _project_form(request: HttpRequest, account: Account, project: Project | Non
 
 @login_required
 def project_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(
+        user=request_user(request), pk=pk, right=Right.EDIT_PROJECTS
+    )
     return _project_form(request, account, None)
 
 
 @login_required
 def project_edit(request: HttpRequest, pk: int, project_pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(user=request_user(request), pk=pk, write=True)
+    account = selectors.account_get_for_user(
+        user=request_user(request), pk=pk, right=Right.EDIT_PROJECTS
+    )
     project = selectors.project_get_for_account(account=account, pk=project_pk)
     return _project_form(request, account, project)

@@ -29,10 +29,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Project
+from accounts.rights import Right
 from accounts.selectors import (
     ACCOUNT_ROW_FIELDS,
+    account_can,
     account_filter_for_user,
-    account_is_writable,
 )
 from kam.models import User
 from kam.roles import Role
@@ -108,7 +109,9 @@ def alert_get_for_user(*, user: User, pk: int | str, act: bool = False) -> Alert
 
 
 def alert_can_act(*, user: User, alert: Alert) -> bool:
-    return user_triages_alerts(user) or account_is_writable(user=user, account=alert.account)
+    return user_triages_alerts(user) or account_can(
+        user=user, account=alert.account, right=Right.RISK
+    )
 
 
 def alert_can_dismiss(*, user: User) -> bool:
@@ -155,9 +158,9 @@ class HomeAlerts:
 def alerts_for_home(*, user: User, limit: int = 8) -> HomeAlerts:
     """The alerts a user should act on: for the account team those of the accounts they may
     change, for risk officers and other all-account readers every active alert."""
-    write = not (user_triages_alerts(user) or user.reads_all_accounts)
+    right = None if user_triages_alerts(user) or user.reads_all_accounts else Right.RISK
     active = Alert.objects.filter(
-        account_filter_for_user(user=user, write=write), state__in=ACTIVE_STATES
+        account_filter_for_user(user=user, right=right), state__in=ACTIVE_STATES
     )
     counts = active.aggregate(
         total=Count("pk"),
@@ -224,7 +227,7 @@ def account_risk_summary(
     if count > limit:
         count = Alert.objects.filter(account=account, state__in=ACTIVE_STATES).count()
     if writable is None:
-        writable = account_is_writable(user=user, account=account)
+        writable = account_can(user=user, account=account, right=Right.RISK)
     return AccountRisk(
         level=level,
         alerts=active[:limit],

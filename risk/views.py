@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account
-from accounts.selectors import account_get_for_user, account_is_writable
+from accounts.rights import Right
+from accounts.selectors import account_can, account_get_for_user
 from accounts.slices import AccountSliceForm
 from kam.exports import check_format, export_response, filters_of
 from kam.http import request_user
@@ -333,7 +334,10 @@ def alert_raise(request: HttpRequest, pk: int) -> HttpResponse:
     """A manual alert on an account: its team, or a risk officer."""
     user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
-    if not (selectors.user_triages_alerts(user) or account_is_writable(user=user, account=account)):
+    if not (
+        selectors.user_triages_alerts(user)
+        or account_can(user=user, account=account, right=Right.RISK)
+    ):
         raise PermissionDenied(_("Only the account team and risk officers raise alerts."))
     form = ManualAlertForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -361,7 +365,7 @@ def alert_raise(request: HttpRequest, pk: int) -> HttpResponse:
 def account_covenants(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
-    writable = account_is_writable(user=user, account=account)
+    writable = account_can(user=user, account=account, right=Right.EDIT_PROJECTS)
     return render(
         request,
         "risk/account_covenants.html",
@@ -377,7 +381,7 @@ def account_covenants(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def covenant_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = account_get_for_user(user=request_user(request), pk=pk, write=True)
+    account = account_get_for_user(user=request_user(request), pk=pk, right=Right.EDIT_PROJECTS)
     form = CovenantForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -399,7 +403,7 @@ def covenant_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def covenant_test_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    account = account_get_for_user(user=user, pk=pk, write=True)
+    account = account_get_for_user(user=user, pk=pk, right=Right.EDIT_PROJECTS)
     form = CovenantTestForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -421,7 +425,7 @@ def covenant_test_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def covenant_import(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    account = account_get_for_user(user=user, pk=pk, write=True)
+    account = account_get_for_user(user=user, pk=pk, right=Right.EDIT_PROJECTS)
     form = CovenantImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -449,7 +453,10 @@ def _covenants_url(account: Account) -> str:
 def _esg_account(request: HttpRequest, pk: int) -> tuple[User, Account]:
     user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
-    if not (account_is_writable(user=user, account=account) or selectors.user_triages_alerts(user)):
+    if not (
+        account_can(user=user, account=account, right=Right.EDIT_PROJECTS)
+        or selectors.user_triages_alerts(user)
+    ):
         raise PermissionDenied(_("Only the account team and risk officers record ESG events."))
     return user, account
 

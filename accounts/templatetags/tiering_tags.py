@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 
 from accounts.models import Account
+from accounts.rights import Right
+from accounts.selectors import account_can
 from accounts.tiering.selectors import account_tiering_summary
 from kam.models import User
 
@@ -20,15 +22,15 @@ def account_tiering_panel(context: template.Context, account: Account) -> dict[s
     ``account`` must come from ``account_get_for_user`` (the page already checked access)."""
     user = context["request"].user
     assert isinstance(user, User)
-    can_edit = context.get("can_edit")
+    can_edit = account_can(user=user, account=account, right=Right.TIERING)
     return {
         "account": account,
         "tiering": account_tiering_summary(
             user=user,
             account=account,
-            writable=None if can_edit is None else bool(can_edit),
+            writable=can_edit,
             score_read=True,  # the account page reads it with the account
         ),
-        "can_edit": bool(can_edit),
+        "can_edit": can_edit,
         "request": context["request"],
     }

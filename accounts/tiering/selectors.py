@@ -26,9 +26,10 @@ from ..models import (
     TierOverride,
     TierPolicy,
 )
+from ..rights import Right
 from ..selectors import (
+    account_can,
     account_filter_for_user,
-    account_is_writable,
     account_list_for_user,
     account_row_fields,
     account_tier_policy,
@@ -206,7 +207,7 @@ def account_tiering_summary(
         else:
             summary.in_force = override
     if writable is None:
-        writable = account_is_writable(user=user, account=account)
+        writable = account_can(user=user, account=account, right=Right.TIERING)
     summary.can_propose = writable and summary.pending is None
     if summary.pending is not None:
         summary.can_decide = override_can_decide(

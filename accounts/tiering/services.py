@@ -55,7 +55,8 @@ from ..models import (
     TieringRun,
     TierOverride,
 )
-from ..selectors import account_is_writable
+from ..rights import Right
+from ..selectors import account_can
 from .engine import (
     ACCOUNT_INPUT_FIELDS,
     EQUATOR_IGNORED_STAGES,
@@ -456,7 +457,7 @@ def override_can_decide(*, user: User, account: Account, proposed_by_id: int) ->
 
 
 def override_can_propose(*, user: User, account: Account) -> bool:
-    return account_is_writable(user=user, account=account)
+    return account_can(user=user, account=account, right=Right.TIERING)
 
 
 def _locked(account_id: int) -> Account:
@@ -642,7 +643,7 @@ def tier_override_revoke(*, override: TierOverride, user: User, note: str) -> Ti
     account = _locked(override.account_id)
     override = TierOverride.objects.select_for_update().get(pk=override.pk)
     if not (
-        account_is_writable(user=user, account=account)
+        account_can(user=user, account=account, right=Right.TIERING)
         or override_can_decide(user=user, account=account, proposed_by_id=override.proposed_by_id)
         or user.pk == override.decided_by_id
     ):

@@ -18,6 +18,7 @@ from kam.http import request_user
 from .. import selectors
 from ..choices import OverrideStatus
 from ..models import TierOverride
+from ..rights import Right
 from . import selectors as tiering_selectors
 from . import services as tiering_services
 from .forms import OverrideNoteForm, OverrideProposeForm
@@ -48,7 +49,7 @@ def account_tiering(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def override_propose(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    account = selectors.account_get_for_user(user=user, pk=pk, write=True)
+    account = selectors.account_get_for_user(user=user, pk=pk, right=Right.TIERING)
     form = OverrideProposeForm(request.POST or None, current_tier=account.tier)
     if request.method == "POST" and form.is_valid():
         try:
@@ -89,7 +90,7 @@ def _override_page(
         )
     )
     can_revoke = override.status == OverrideStatus.APPROVED and (
-        selectors.account_is_writable(user=user, account=account)
+        selectors.account_can(user=user, account=account, right=Right.TIERING)
         or user.pk == override.decided_by_id
     )
     forms = forms or {}

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Tier
 from accounts.models import Account
+from accounts.rights import Right
 from accounts.selectors import account_list_for_user
 from kam.models import User
 from kam.quarters import Quarter
@@ -52,9 +53,9 @@ class ServiceRequestForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        accounts: QuerySet[Account] = account_list_for_user(user=user, write=True).order_by(
-            "legal_name_en", "legal_name_zh", "pk"
-        )
+        accounts: QuerySet[Account] = account_list_for_user(
+            user=user, right=Right.SERVICE
+        ).order_by("legal_name_en", "legal_name_zh", "pk")
         account_field, channel_field = self.fields["account"], self.fields["channel"]
         assert isinstance(account_field, forms.ModelChoiceField)
         assert isinstance(channel_field, forms.ModelChoiceField)

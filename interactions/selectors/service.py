@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Tier
-from accounts.selectors import account_filter_for_user, account_is_writable, visible_ids_in_hand
+from accounts.rights import Right
+from accounts.selectors import account_can, account_filter_for_user, visible_ids_in_hand
 from kam.models import Team, User
 from kam.roles import Role
 
@@ -57,7 +58,7 @@ def service_request_get_for_user(
         )
     except (ServiceRequest.DoesNotExist, ValueError) as exc:
         raise Http404("No such service request.") from exc
-    if write and not account_is_writable(user=user, account=request.account):
+    if write and not account_can(user=user, account=request.account, right=Right.SERVICE):
         raise PermissionDenied("This account is read-only for you.")
     return request
 

@@ -8,7 +8,8 @@ from typing import Any
 from django import template
 
 from accounts.models import Account
-from accounts.selectors import account_tier_policy
+from accounts.rights import Right
+from accounts.selectors import account_can, account_tier_policy
 from kam.models import User
 from kam.quarters import Quarter
 
@@ -40,5 +41,7 @@ def account_relationship_panel(context: template.Context, account: Account) -> d
         "review_status": quarter_status_for_account(
             account=account, quarter=Quarter.current(), policy=policy
         ),
-        "can_edit": context.get("can_edit", False),
+        "can_edit": account_can(
+            user=context["request"].user, account=account, right=Right.RELATIONSHIP
+        ),
     }

@@ -9,6 +9,8 @@ from django import template
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from accounts.rights import Right
+from accounts.selectors import account_can
 from kam.models import User
 
 from ..business_time import format_business_duration
@@ -47,8 +49,6 @@ def business_hours(seconds: int | None) -> str:
 
 @register.filter
 def sees_service_report(user: Any) -> bool:
-    from kam.models import User
-
     from ..selectors.service import can_see_service_report
 
     return isinstance(user, User) and can_see_service_report(user)
@@ -82,6 +82,6 @@ def account_service_panel(context: template.Context, account: Any) -> dict[str, 
         "account": account,
         "requests": rows[:5],
         "more": len(rows) > 5,
-        "can_edit": context.get("can_edit", False),
+        "can_edit": account_can(user=context["request"].user, account=account, right=Right.SERVICE),
         "now": timezone.now(),
     }

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import account_get_for_user, account_is_writable, tier_policy
+from accounts.rights import Right
+from accounts.selectors import account_can, account_get_for_user, tier_policy
 from kam.exports import check_format, export_response
 from kam.http import request_user
 from kam.quarters import today
@@ -70,7 +71,7 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "not_met": selectors.senior_contacts_not_met(account=account),
             "coverage_days": selectors.COVERAGE_DAYS,
-            "can_edit": account_is_writable(user=user, account=account),
+            "can_edit": account_can(user=user, account=account, right=Right.RELATIONSHIP),
             "on_team": on_team,
             "timeline_url": reverse("interactions:timeline", args=[account.pk]),
             "follow_up_base": _follow_up_base(account.pk),
@@ -131,7 +132,7 @@ def interaction_detail(request: HttpRequest, pk: int, interaction_pk: int) -> Ht
                 ),
                 on=today(),
             )[0],
-            "can_edit": account_is_writable(user=user, account=account),
+            "can_edit": account_can(user=user, account=account, right=Right.RELATIONSHIP),
             "follow_up_base": _follow_up_base(account.pk),
         },
     )
@@ -144,7 +145,7 @@ def _form_page(
     interaction_pk: int | None,
 ) -> HttpResponse:
     user = request_user(request)
-    account = account_get_for_user(user=user, pk=account_pk, write=True)
+    account = account_get_for_user(user=user, pk=account_pk, right=Right.RELATIONSHIP)
     interaction = None
     if interaction_pk is not None:
         on_team = selectors.is_account_team(user=user, account=account)
@@ -233,7 +234,7 @@ def follow_up_toggle(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpRe
     ):
         raise Http404("No such action.")
     if follow_up.owner_id != user.pk:
-        account_get_for_user(user=user, pk=pk, write=True)
+        account_get_for_user(user=user, pk=pk, right=Right.RELATIONSHIP)
     if request.POST.get("done") == "0":
         services.follow_up_reopen(follow_up=follow_up, user=user)
         messages.info(request, _("Action reopened."))

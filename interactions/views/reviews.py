@@ -11,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import account_get_for_user, account_is_writable
+from accounts.rights import Right
+from accounts.selectors import account_can, account_get_for_user
 from kam.http import request_user
 from kam.quarters import Quarter
 
@@ -29,7 +30,7 @@ def review_list(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
     sponsor = AccountSponsor.objects.filter(account=account).select_related("executive").first()
-    can_edit = account_is_writable(user=user, account=account)
+    can_edit = account_can(user=user, account=account, right=Right.RELATIONSHIP)
     return render(
         request,
         "interactions/review_list.html",
@@ -61,14 +62,14 @@ def review_detail(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse
         {
             "account": account,
             "review": review,
-            "can_edit": account_is_writable(user=user, account=account),
+            "can_edit": account_can(user=user, account=account, right=Right.RELATIONSHIP),
         },
     )
 
 
 def _form_page(request: HttpRequest, *, account_pk: int, review_pk: int | None) -> HttpResponse:
     user = request_user(request)
-    account = account_get_for_user(user=user, pk=account_pk, write=True)
+    account = account_get_for_user(user=user, pk=account_pk, right=Right.RELATIONSHIP)
     review: StrategicReview | None = None
     if review_pk is not None:
         review = selectors.review_get_for_account(account=account, pk=review_pk)
@@ -118,7 +119,7 @@ def review_edit(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
 @require_POST
 def sponsor_set(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
-    account = account_get_for_user(user=user, pk=pk, write=True)
+    account = account_get_for_user(user=user, pk=pk, right=Right.RELATIONSHIP)
     form = SponsorForm(request.POST)
     if form.is_valid():
         try:

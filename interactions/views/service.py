@@ -28,7 +28,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.choices import Tier
-from accounts.selectors import account_get_for_user, account_is_writable
+from accounts.rights import Right
+from accounts.selectors import account_can, account_get_for_user
 from accounts.slices import AccountSliceForm
 from kam.exports import check_format, export_response, filters_of
 from kam.http import request_user
@@ -140,7 +141,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
     if account_pk := request.GET.get("account"):
         # Prefill from the account page; the one door decides (404 / 403).
-        initial["account"] = account_get_for_user(user=user, pk=account_pk, write=True)
+        initial["account"] = account_get_for_user(user=user, pk=account_pk, right=Right.SERVICE)
     form = ServiceRequestForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -277,7 +278,7 @@ def _render_detail(
     user: User,
     bound: tuple[str, forms.Form] | None = None,
 ) -> HttpResponse:
-    can_edit = account_is_writable(user=user, account=service_request.account)
+    can_edit = account_can(user=user, account=service_request.account, right=Right.SERVICE)
     actions: list[tuple[Action, forms.Form]] = []
     if can_edit:
         for name in ACTIONS_BY_STATE.get(service_request.state, ()):

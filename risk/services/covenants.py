@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Project
+from accounts.rights import Right
 from accounts.selectors import account_list_for_user
 from kam.models import User
 
@@ -163,7 +164,7 @@ def covenant_tests_import(*, account: Account, user: User, upload: IO[bytes]) ->
     project_ids = {
         int(r.values["project_id"]) for r in raw_rows if r.values["project_id"].isdigit()
     }
-    writable = account_list_for_user(user=user, write=True)
+    writable = account_list_for_user(user=user, right=Right.EDIT_PROJECTS)
     projects = {
         p.pk: p
         for p in Project.objects.filter(pk__in=project_ids, account__in=writable).select_related(

@@ -47,13 +47,9 @@ def triages_alerts(user: Any) -> bool:
 def account_risk_panel(context: template.Context, account: Account) -> dict[str, Any]:
     """Risk level and active alerts on the account page (two queries at most); ``account``
     was fetched through the one door."""
-    user = context["request"].user
-    writable = context.get("can_edit")  # the account page knows already
     return {
         "account": account,
-        "risk": account_risk_summary(
-            user=user, account=account, writable=None if writable is None else bool(writable)
-        ),
+        "risk": account_risk_summary(user=context["request"].user, account=account),
     }
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
 from accounts.models import Account
+from accounts.rights import Right
 from accounts.selectors import account_get_for_user, account_list_for_user, forget_access
 from tests.conftest import Cast
 from tests.factories import AccountFactory, ContactFactory, ProjectFactory, UserFactory
@@ -30,7 +31,7 @@ def test_list_selector_shows_the_account_only_to_those_who_may_see_it(cast: Cast
 @pytest.mark.parametrize("who", SEES + DENIED)
 def test_write_selector_is_narrower(cast: Cast, who: str) -> None:
     user = getattr(cast, who)
-    writable = account_list_for_user(user=user, write=True)
+    writable = account_list_for_user(user=user, right=Right.EDIT_ACCOUNT)
     assert (cast.account in writable) is (who in WRITES)
 
 
@@ -58,10 +59,10 @@ def test_guardian_group_grant_opens_an_account_to_that_group(cast: Cast) -> None
     assign_perm("accounts.view_account", group, cast.account)
     forget_access(cast.outsider)  # the next request's user reads their book afresh
     assert cast.account in account_list_for_user(user=cast.outsider)
-    assert cast.account not in account_list_for_user(user=cast.outsider, write=True)
+    assert cast.account not in account_list_for_user(user=cast.outsider, right=Right.EDIT_ACCOUNT)
     assign_perm("accounts.change_account", group, cast.account)
     forget_access(cast.outsider)
-    assert cast.account in account_list_for_user(user=cast.outsider, write=True)
+    assert cast.account in account_list_for_user(user=cast.outsider, right=Right.EDIT_ACCOUNT)
 
 
 def test_team_lead_sees_every_account_of_the_team_not_others(cast: Cast) -> None:
@@ -81,7 +82,7 @@ def test_get_for_user_raises_404_then_403() -> None:
     executive = UserFactory.create(roles=["Executive"])
     assert account_get_for_user(user=executive, pk=account.pk) == account
     with pytest.raises(PermissionDenied):
-        account_get_for_user(user=executive, pk=account.pk, write=True)
+        account_get_for_user(user=executive, pk=account.pk, right=Right.EDIT_ACCOUNT)
     with pytest.raises(Http404):
         account_get_for_user(user=executive, pk="not-a-number")
 

@@ -13,6 +13,7 @@ from django.utils import translation
 
 from accounts import selectors
 from accounts.models import Account
+from accounts.rights import Right
 from kam.models import User
 from tests.conftest import Cast
 from tests.factories import AccountFactory, MembershipFactory
@@ -37,7 +38,7 @@ def test_a_change_of_access_shows_on_the_next_user_object(cast: Cast) -> None:
     MembershipFactory.create(account=other, user=cast.teammate)
     fresh = User.objects.get(pk=cast.teammate.pk)  # the next request's user
     assert other in selectors.account_list_for_user(user=fresh)
-    assert selectors.account_is_writable(user=fresh, account=other)
+    assert selectors.account_can(user=fresh, account=other, right=Right.EDIT_ACCOUNT)
     selectors.forget_access(user)  # or the same object, once told to forget
     assert other in selectors.account_list_for_user(user=user)
 
@@ -59,9 +60,9 @@ def test_a_large_book_stays_a_subquery(cast: Cast, monkeypatch: pytest.MonkeyPat
     visible = selectors.account_list_for_user(user=user)
     assert "UNION" in str(visible.query).upper()
     assert set(visible) == {*mine, cast.account}
-    assert selectors.account_is_writable(user=user, account=cast.account)
-    assert not selectors.account_is_writable(
-        user=user, account=AccountFactory.create(owner=cast.outsider)
+    assert selectors.account_can(user=user, account=cast.account, right=Right.EDIT_ACCOUNT)
+    assert not selectors.account_can(
+        user=user, account=AccountFactory.create(owner=cast.outsider), right=Right.EDIT_ACCOUNT
     )
 
 

@@ -54,3 +54,20 @@ def test_checkboxes_inputs_and_errors() -> None:
     bad = _html({"score": "abc"}, "score")
     assert "is-invalid" in bad and 'type="number"' in bad
     assert '<span class="invalid-feedback d-block"><strong>Enter a number.</strong></span>' in bad
+
+
+def test_the_fast_date_filters_write_what_the_date_filter_writes(settings) -> None:
+    import datetime as dt
+
+    from django.template import engines
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    engine = engines["django"]
+    slow = engine.from_string('{{ v|date:"Y-m-d" }}|{{ v|date:"Y-m-d H:i" }}|{{ v|date:"c" }}')
+    fast = engine.from_string(
+        "{% load kam_ui %}{{ v|iso_day }}|{{ v|iso_minute }}|{{ v|iso_datetime }}"
+    )
+    aware = dt.datetime(2026, 12, 31, 17, 5, 9, 123, tzinfo=dt.UTC)  # 01:05 next day in Beijing
+    for value in (aware, dt.datetime(2026, 5, 6, 7, 8), None, ""):
+        assert fast.render({"v": value}) == slow.render({"v": value})
+    assert fast.render({"v": aware}).startswith("2027-01-01|2027-01-01 01:05|")
