@@ -3,9 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .forms import AdminLoginForm, LoginForm
 
 admin.site.site_header = "KAM Portal"
 admin.site.site_title = "KAM Portal"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", include("dashboard.home_urls")),
@@ -15,7 +17,13 @@ urlpatterns = [
     path("risk/", include("risk.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("audit/", views.audit_trail, name="audit_trail"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", views.set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),

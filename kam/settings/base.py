@@ -5,11 +5,13 @@ uses kombu's filesystem transport under var/broker, so a fresh machine needs no
 server at all. With both set, the same code runs on PostgreSQL and Redis.
 """
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -59,7 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "kam.middleware.ClientAddressAuditlogMiddleware",
     # Axes must be last: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -122,13 +124,35 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): lock a username+IP pair after repeated failures.
+# Login throttling (django-axes): a username is locked after repeated failures from any
+# addresses (credential stuffing spreads its tries), and an address after repeated failures
+# on any usernames (password spraying). A sign-in clears the failures of its username only,
+# so a working login cannot wipe an address's record of tries at other accounts.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "kam.login_throttle.LoginAttemptHandler"
+AXES_USERNAME_CALLABLE = "kam.login_throttle.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "kam.client_address.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+
+def _networks(setting: str) -> list[str]:
+    try:
+        return [
+            str(ipaddress.ip_network(item.strip(), strict=False))
+            for item in env.list(setting, default=[])
+            if item.strip()
+        ]
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{setting}: {error}") from error
+
+
+# The proxies (addresses or networks) whose X-Forwarded-For is believed, and only the hops they
+# appended (kam/client_address.py); from any other peer the header is ignored. Unset: none, the
+# peer is the client. An entry that is not an address or network stops the portal starting.
+TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
 
 # django-guardian: no anonymous user row; object permissions for groups only in practice.
 ANONYMOUS_USER_NAME = None
