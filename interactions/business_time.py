@@ -4,11 +4,15 @@ Which days are working days comes from the ``chinesecalendar`` package: weekends
 holidays and the official adjusted working days (调休) as the State Council publishes them
 each year. The package knows the years published when it was released. A day of a year it
 does not know yet (each November the next year's arrangement is published, and the package
-follows within days) counts **provisionally** as a working day from Monday to Friday, so
-requests keep their clocks at the turn of the year: a deadline that reaches into such a year
-is flagged provisional on the request (``ServiceRequest.deadlines_provisional``) and
-recomputed by a daily job once an upgraded package knows the year. ``calendar_covers`` tells
-known days from provisional ones; a system check reports a current year not yet known.
+follows within days) is counted **provisionally** from the ``holidays`` package: Monday to
+Friday except the statutory holidays it knows for China (New Year's Day, Spring Festival,
+Qingming, Labour Day, Dragon Boat, Mid-Autumn, National Day, and the weekdays given for those
+that fall on a weekend). The adjusted working weekend days are not known until the arrangement
+is published, so such a deadline is still flagged provisional on the request
+(``ServiceRequest.deadlines_provisional``) and recomputed by a daily job (or the
+``sla_recompute_deadlines`` command) once an upgraded package knows the year.
+``calendar_covers`` tells known days from provisional ones; a system check and a banner on the
+admin index report a current year not yet known, and from 1 November a next year not yet known.
 
 A business day is one window per working day (e.g. 09:00–18:00 Asia/Shanghai). The engine
 adds business time to an instant and measures the business time between two instants,
@@ -26,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays
 from django.core.checks import CheckMessage, Info, register
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -35,6 +40,10 @@ ZERO = dt.timedelta(0)
 ONE_DAY = dt.timedelta(days=1)
 # A deadline further away than this means something is wrong (a target of years).
 MAX_SEARCH_DAYS = 800
+# The State Council publishes the next year's holiday arrangement in the autumn (late October
+# to mid-November): from this day of the year on, a next year the calendar does not know is
+# reported, so the upgrade is planned before deadlines reach into that year.
+NEXT_YEAR_NOTICE_FROM = (11, 1)
 
 
 def _package_version() -> str:
@@ -47,10 +56,11 @@ def _package_version() -> str:
 def calendar_unknown_message(year: int) -> str:
     return gettext(
         "The mainland-China working calendar for %(year)s is not known yet (chinesecalendar "
-        "%(version)s): SLA deadlines in %(year)s count Monday to Friday as working days and "
-        "are marked provisional until the package is upgraded, when a daily job recomputes "
-        "them. Upgrade chinesecalendar once the State Council has published the %(year)s "
-        "holiday arrangement."
+        "%(version)s): SLA deadlines in %(year)s count Monday to Friday as working days, "
+        "less the statutory holidays known to the holidays package, and are marked "
+        "provisional (the adjusted working weekend days are not known) until the package is "
+        "upgraded, when a daily job recomputes them. Upgrade chinesecalendar once the State "
+        "Council has published the %(year)s holiday arrangement."
     ) % {"year": year, "version": _package_version()}
 
 
@@ -63,11 +73,26 @@ def _published(day: dt.date) -> bool | None:
         return None
 
 
+@lru_cache(maxsize=8)
+def _statutory(year: int) -> holidays.HolidayBase:
+    """The holidays package's calendar of China for ``year`` (public holidays)."""
+    return holidays.country_holidays("CN", years=year)
+
+
+@lru_cache(maxsize=4096)
+def _provisional_workday(day: dt.date) -> bool:
+    """Monday to Friday less the statutory holidays the holidays package knows; a weekend day
+    only when that package knows it as an adjusted working day (it may learn an arrangement
+    before chinesecalendar does)."""
+    return _statutory(day.year).is_working_day(day)
+
+
 def is_workday(day: dt.date) -> bool:
     """Whether ``day`` is a working day in mainland China (adjusted working days included);
-    Monday to Friday, provisionally, in a year the calendar does not know yet."""
+    in a year the calendar does not know yet, provisionally, Monday to Friday less the
+    statutory holidays (``_provisional_workday``)."""
     published = _published(day)
-    return day.weekday() < 5 if published is None else published
+    return _provisional_workday(day) if published is None else published
 
 
 def calendar_covers(day: dt.date) -> bool:
@@ -75,20 +100,34 @@ def calendar_covers(day: dt.date) -> bool:
     return _published(day) is not None
 
 
+def calendar_missing_years(today: dt.date | None = None) -> list[int]:
+    """The years the working calendar should know by ``today`` and does not: the current
+    year, and from 1 November the next one (its arrangement is due to be published)."""
+    today = today or timezone.localdate()
+    years = [today.year]
+    if (today.month, today.day) >= NEXT_YEAR_NOTICE_FROM:
+        years.append(today.year + 1)
+    return [year for year in years if not calendar_covers(dt.date(year, 1, 1))]
+
+
 @register("sla")
 def check_calendar_coverage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Report a current year the working calendar does not know: its deadlines are
-    provisional until chinesecalendar is upgraded. Info, not a warning: the portal keeps
-    working, and a deployment check must not start failing on the first of January."""
+    """Report a year the working calendar does not know: the current year (I001), and from
+    1 November the next (I002). Their deadlines are provisional until chinesecalendar is
+    upgraded. Info, not a warning: the portal keeps working, and a deployment check must not
+    start failing on the first of November or of January, before a release may exist."""
     today = timezone.localdate()
-    if calendar_covers(today):
-        return []
     return [
         Info(
-            calendar_unknown_message(today.year),
-            hint="Upgrade chinesecalendar (pyproject.toml and constraints.txt).",
-            id="interactions.I001",
+            calendar_unknown_message(year),
+            hint=(
+                "Upgrade chinesecalendar (pyproject.toml and constraints.txt), then run "
+                "`manage.py sla_recompute_deadlines` (see README, the year-end calendar "
+                "procedure)."
+            ),
+            id="interactions.I001" if year == today.year else "interactions.I002",
         )
+        for year in calendar_missing_years(today)
     ]
 
 

@@ -258,7 +258,8 @@ class ServiceRequest(ChoiceLabels, models.Model):
         default=False,
         help_text=_(
             "A deadline lies in a year whose working calendar is not published yet (Monday to "
-            "Friday counted); recomputed once the calendar knows the year."
+            "Friday less the statutory holidays counted); recomputed once the calendar knows "
+            "the year."
         ),
     )
     # Measured business time, kept for the reports' distributions.
@@ -430,11 +431,15 @@ class EventAction(models.TextChoices):
     REASSIGNED = "reassigned", _("Reassigned")
     RATED = "rated", _("Satisfaction recorded")
     BREACHED = "breached", _("SLA breached")
+    # When the working calendar of a provisional year is published (interactions.business_time).
+    RECOMPUTED = "recomputed", _("Deadlines recomputed")
+    BREACH_WITHDRAWN = "breach_withdrawn", _("SLA breach withdrawn")
 
 
 class ServiceRequestEvent(ChoiceLabels, models.Model):
     """One change of a request: a state change (from → to), a reassignment, a satisfaction
-    score or a breach, with who and when."""
+    score, a breach, or deadlines recomputed on a newly published calendar (and a breach that
+    recomputation withdrew), with who and when."""
 
     Action = EventAction
 

@@ -16,12 +16,18 @@ Deadlines are business time on mainland China's working calendar: the first resp
 stopped`` (waiting on the client, or resolved before a reopen), recomputed whenever the clock
 restarts. A breach is recorded once per request and kind (a unique constraint): by the breach
 scan for clocks that run out, and by ``respond``/``resolve`` when they come late.
+
+Deadlines reaching into a year the working calendar does not know yet are provisional; once
+an upgraded calendar knows the year, ``sla_provisional_deadlines_refresh`` recomputes them and
+withdraws the breaches they undo (README: the year-end calendar procedure).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,7 +38,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
-from kam.models import User
+from kam.models import Notification, User
 from kam.services import NotificationDraft, notification_send_many
 
 from ..business_time import (
@@ -511,42 +517,276 @@ def service_request_assign(
     return request
 
 
-def sla_provisional_deadlines_refresh() -> int:
-    """Recompute the deadlines marked provisional now that the working calendar may know
-    their year (after chinesecalendar is upgraded); returns how many requests changed.
-    Daily; a request whose year is still unknown keeps its provisional deadlines. The pauses
-    already counted keep their business time, and a breach recorded against a provisional
-    deadline stays recorded (its event says when it was due)."""
-    changed = 0
-    flagged = ServiceRequest.objects.filter(deadlines_provisional=True).values_list("pk", flat=True)
-    for pk in list(flagged):
+# ---------------------------------------------------------------- calendar upgrades
+
+
+@dataclass(slots=True)
+class DeadlinesRecomputed:
+    """What ``sla_provisional_deadlines_refresh`` did."""
+
+    examined: int = 0  # requests with provisional deadlines
+    changed: int = 0  # of those, requests whose deadlines, measured times or flag changed
+    provisional: int = 0  # still provisional: their year is still unknown
+    withdrawn: int = 0  # breaches the recomputation undid
+    recorded: int = 0  # breaches it revealed (a deadline moved earlier)
+
+
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    paused_seconds: int
+    clock_stopped_at: dt.datetime | None
+    resolution_seconds: int | None
+    resolution_missed: bool
+
+
+def _replay_resolution_clock(
+    request: ServiceRequest, transitions: Sequence[tuple[dt.datetime, str, str]], now: dt.datetime
+) -> _Replay | None:
+    """The resolution clock replayed from the request's state changes on today's calendar,
+    as the transition services moved it: the business time it was stopped, when it stopped
+    last, the measured resolution time, and whether it ever ran out while running (a breach).
+    None when the history does not lead to the request's state (then nothing is replayed)."""
+    hours = request.hours
+    paused = 0
+    stopped_at: dt.datetime | None = None
+    resolution_seconds: int | None = None
+    missed = False
+    state = ""
+
+    def due() -> dt.datetime:
+        return _deadline(
+            request.opened_at, request.resolution_target + dt.timedelta(seconds=paused), hours
+        )
+
+    for at, from_state, to_state in transitions:
+        if from_state != state:
+            return None
+        stops = to_state in (RequestState.WAITING, RequestState.RESOLVED)
+        if state in RUNNING_STATES and stops:  # wait, resolve
+            missed = missed or at > due()
+            stopped_at = at
+        elif state == RequestState.WAITING and to_state == RequestState.RESOLVED:
+            # Resolved while waiting: the pause ends, and the clock stops again.
+            if stopped_at is None:
+                return None
+            paused += _business_seconds(stopped_at, at, hours)
+            missed = missed or at > due()
+            stopped_at = at
+        elif state and state not in RUNNING_STATES and to_state in RUNNING_STATES:  # resume, reopen
+            if stopped_at is None:
+                return None
+            paused += _business_seconds(stopped_at, at, hours)
+            stopped_at = None
+            resolution_seconds = None
+        if to_state == RequestState.RESOLVED:
+            resolution_seconds = max(0, _business_seconds(request.opened_at, at, hours) - paused)
+        state = to_state
+    if state != request.state:
+        return None
+    if state in RUNNING_STATES:
+        missed = missed or due() < now
+    return _Replay(paused, stopped_at, resolution_seconds, missed)
+
+
+_RECOMPUTED_FIELDS = (
+    "first_response_due",
+    "resolution_due",
+    "due_at",
+    "deadlines_provisional",
+    "paused_seconds",
+    "clock_stopped_at",
+    "response_seconds",
+    "resolution_seconds",
+    "response_breached_at",
+    "resolution_breached_at",
+)
+
+
+def sla_provisional_deadlines_refresh(*, now: dt.datetime | None = None) -> DeadlinesRecomputed:
+    """Recompute the requests whose deadlines are provisional (a year the working calendar
+    did not know) on the calendar as it is now: daily, and by ``manage.py
+    sla_recompute_deadlines`` after chinesecalendar is upgraded.
+
+    The deadlines, the business time the clock was stopped (replayed from the history) and
+    the measured times are recomputed; a request whose year is now known loses its flag. A
+    breach the new deadlines undo is withdrawn: its row is deleted, the request's history
+    says so and its notifications are corrected (see ``_withdraw_breach``); a breach they
+    reveal — a deadline moved earlier, before the clock stopped — is recorded as the scan
+    would. Idempotent: a request is saved only when something changed, so a second run with
+    the same calendar changes nothing."""
+    now = now or timezone.now()
+    result = DeadlinesRecomputed()
+    flagged = list(
+        ServiceRequest.objects.filter(deadlines_provisional=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in flagged:
         with transaction.atomic():
             request = (
-                ServiceRequest.objects.select_for_update()
+                ServiceRequest.objects.select_for_update(of=("self",))
+                .select_related("account__team__lead", "assignee")
                 .filter(pk=pk, deadlines_provisional=True)
                 .first()
             )
             if request is None:
-                continue
-            request.first_response_due = _deadline(
-                request.opened_at, request.response_target, request.hours
+                continue  # recomputed meanwhile
+            result.examined += 1
+            _recompute(request, now=now, result=result)
+            result.provisional += int(request.deadlines_provisional)
+    return result
+
+
+def _recompute(request: ServiceRequest, *, now: dt.datetime, result: DeadlinesRecomputed) -> None:
+    before = {name: getattr(request, name) for name in _RECOMPUTED_FIELDS}
+    transitions = list(
+        request.events.exclude(to_state="")
+        .order_by("at", "pk")
+        .values_list("at", "from_state", "to_state")
+    )
+    replay = _replay_resolution_clock(request, transitions, now)
+    if replay is not None:
+        request.paused_seconds = replay.paused_seconds
+        request.clock_stopped_at = replay.clock_stopped_at
+        request.resolution_seconds = replay.resolution_seconds
+    request.first_response_due = _deadline(
+        request.opened_at, request.response_target, request.hours
+    )
+    request.resolution_due = _resolution_due(request)
+    if request.responded_at is not None:
+        request.response_seconds = _business_seconds(
+            request.opened_at, request.responded_at, request.hours
+        )
+    _mark_provisional(request)
+    _refresh_due_at(request)
+
+    # Whether each clock ran out on the new deadlines; None: not known (no usable history).
+    missed: dict[str, bool | None] = {
+        BreachKind.RESPONSE: (request.responded_at or now) > request.first_response_due,
+        BreachKind.RESOLUTION: None if replay is None else replay.resolution_missed,
+    }
+    withdraw = [
+        kind
+        for kind in BreachKind
+        if getattr(request, _BREACH_FLAG[kind]) is not None and missed[kind] is False
+    ]
+    record = [
+        kind
+        for kind in BreachKind
+        if getattr(request, _BREACH_FLAG[kind]) is None and missed[kind] is True
+    ]
+    if request.first_response_due != before["first_response_due"] or (
+        request.resolution_due != before["resolution_due"]
+    ):
+        _event(
+            request,
+            actor=None,
+            action=EventAction.RECOMPUTED,
+            at=now,
+            note=_recomputed_note(before, request),
+        )
+    for kind in withdraw:
+        _withdraw_breach(request, kind, was_due=before[_DUE_FIELD[kind]], now=now)
+        result.withdrawn += 1
+    # A breach that stands keeps the deadline it was measured against up to date.
+    for kind in BreachKind:
+        if kind not in withdraw and getattr(request, _BREACH_FLAG[kind]) is not None:
+            SlaBreach.objects.filter(request=request, kind=kind).exclude(
+                due_at=getattr(request, _DUE_FIELD[kind])
+            ).update(due_at=getattr(request, _DUE_FIELD[kind]))
+    changed = [name for name in _RECOMPUTED_FIELDS if getattr(request, name) != before[name]]
+    if changed:
+        request.save(update_fields=[*changed, "updated_at"])
+        result.changed += 1
+    for kind in record:
+        _record_breaches([request], kind, now)
+        result.recorded += 1
+
+
+_BREACH_FLAG: dict[str, str] = {
+    BreachKind.RESPONSE: "response_breached_at",
+    BreachKind.RESOLUTION: "resolution_breached_at",
+}
+_DUE_FIELD: dict[str, str] = {
+    BreachKind.RESPONSE: "first_response_due",
+    BreachKind.RESOLUTION: "resolution_due",
+}
+
+
+def _recomputed_note(before: dict[str, Any], request: ServiceRequest) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = [_("Deadlines recomputed on the working calendar as now published.")]
+        for kind, field in _DUE_FIELD.items():
+            if getattr(request, field) != before[field]:
+                lines.append(
+                    _("%(kind)s due %(due)s (was %(was)s).")
+                    % {
+                        "kind": BreachKind(kind).label,
+                        "due": _fmt(getattr(request, field)),
+                        "was": _fmt(before[field]),
+                    }
+                )
+    return "\n".join(lines)
+
+
+def _withdraw_breach(
+    request: ServiceRequest, kind: str, *, was_due: dt.datetime, now: dt.datetime
+) -> None:
+    """Undo a breach that recomputed deadlines show was none: delete its row (the reports and
+    the risk rules count rows), clear the request's flag so the scan watches the new deadline,
+    say so in the history, and correct the notifications — the breach notification no longer
+    reads as one (and gives up its key, so a real breach later notifies again), and a
+    withdrawal notice goes to the same people, by e-mail too."""
+    flag = _BREACH_FLAG[kind]
+    detected = getattr(request, flag)
+    due = getattr(request, _DUE_FIELD[kind])
+    SlaBreach.objects.filter(request=request, kind=kind).delete()
+    setattr(request, flag, None)
+    with translation.override(settings.LANGUAGE_CODE):
+        note = _(
+            "%(kind)s breach withdrawn: recomputed on the published working calendar, it is "
+            "due %(due)s, not %(was)s."
+        ) % {"kind": BreachKind(kind).label, "due": _fmt(due), "was": _fmt(was_due)}
+    _event(request, actor=None, action=EventAction.BREACH_WITHDRAWN, at=now, note=note)
+
+    key = f"sla-breach:{request.pk}:{kind}"
+    stamp = f"{timezone.localtime(detected):%Y%m%d%H%M%S}"
+    notices = list(Notification.objects.filter(key=key).select_related("user"))
+    drafts = []
+    for notice in notices:
+        with translation.override(notice.user.language or settings.LANGUAGE_CODE):
+            label = BreachKind(kind).label
+            title = _("SLA breach withdrawn (%(kind)s): %(subject)s") % {
+                "kind": label,
+                "subject": request.subject,
+            }
+            body = _(
+                "%(account)s — the %(kind)s deadline was recomputed on the published working "
+                "calendar: it is due %(due)s, not %(was)s. The breach notified earlier is "
+                "withdrawn."
+            ) % {
+                "account": request.account.display_name,
+                "kind": label,
+                "due": _fmt(due),
+                "was": _fmt(was_due),
+            }
+            notice.title = (_("[Withdrawn] %(title)s") % {"title": notice.title})[:200]
+        notice.body = f"{notice.body}\n{body}"
+        notice.key = f"{key}:withdrawn:{stamp}"
+        notice.level = "info"
+        notice.read_at = notice.read_at or now
+        drafts.append(
+            NotificationDraft(
+                user=notice.user,
+                title=title,
+                body=body,
+                url=request.get_absolute_url(),
+                key=f"sla-breach-withdrawn:{request.pk}:{kind}:{stamp}",
+                level="info",
             )
-            request.resolution_due = _resolution_due(request)
-            _mark_provisional(request)
-            if request.deadlines_provisional:
-                continue  # the year is still unknown: nothing to save
-            _refresh_due_at(request)
-            request.save(
-                update_fields=[
-                    "first_response_due",
-                    "resolution_due",
-                    "due_at",
-                    "deadlines_provisional",
-                    "updated_at",
-                ]
-            )
-            changed += 1
-    return changed
+        )
+    Notification.objects.bulk_update(notices, ["title", "body", "key", "level", "read_at"])
+    notification_send_many(drafts=drafts, email=True)
 
 
 # ---------------------------------------------------------------- breaches

@@ -4,6 +4,7 @@ task records its breaches and notifies, and is safe to run again (issue 5)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from functools import partial
 from typing import Any
 
@@ -46,7 +47,8 @@ def _queue_chunk(kind: str, ids: list[int]) -> None:
 
 
 @shared_task(name="interactions.sla_provisional_deadlines_refresh", ignore_result=False)
-def sla_provisional_deadlines_refresh_task() -> int:
+def sla_provisional_deadlines_refresh_task() -> dict[str, int]:
     """Daily: deadlines computed while their year's working calendar was unknown are
-    recomputed once the (upgraded) calendar knows it."""
-    return sla_provisional_deadlines_refresh()
+    recomputed on the calendar as it is now (once an upgraded chinesecalendar knows the year,
+    their flag goes), and the breaches they undo are withdrawn. Idempotent."""
+    return asdict(sla_provisional_deadlines_refresh())

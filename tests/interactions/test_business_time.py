@@ -126,18 +126,20 @@ def test_add_business_time_across_spring_festival_2026(
     assert add_business_time(start, amount) == expected
 
 
-def test_a_year_the_calendar_does_not_know_counts_monday_to_friday_provisionally() -> None:
+def test_a_year_the_calendar_does_not_know_counts_its_statutory_holidays_provisionally() -> None:
     """chinesecalendar 1.11 does not know 2027 (the arrangement is published each autumn):
-    its days count Monday to Friday, and ``calendar_covers`` says they are provisional.
-    When an upgrade brings 2027, replace this with hand-computed 2027 cases."""
+    its days count Monday to Friday less the statutory holidays the holidays package knows,
+    and ``calendar_covers`` says they are provisional. When an upgrade brings 2027, replace
+    this with hand-computed 2027 cases."""
     assert calendar_covers(dt.date(2026, 12, 31)) and is_workday(dt.date(2026, 12, 31))
     assert not calendar_covers(dt.date(2027, 1, 1))
-    assert is_workday(dt.date(2027, 1, 1))  # a Friday (in fact New Year's Day: provisional)
+    assert not is_workday(dt.date(2027, 1, 1))  # a Friday, New Year's Day
     assert not is_workday(dt.date(2027, 1, 2))  # a Saturday
-    # Thu 31 Dec 17:00 + 2 h: 1 h on the 31st, then 1 h on (provisional) Fri 1 Jan.
-    assert add_business_time(at(2026, 12, 31, 17), 2 * H) == at(2027, 1, 1, 10)
-    # Thu 31 Dec 09:00 → Mon 4 Jan 09:00: 9 h on the 31st and 9 h on Fri 1 Jan.
-    assert business_time_between(at(2026, 12, 31, 9), at(2027, 1, 4, 9)) == 18 * H
+    assert is_workday(dt.date(2027, 1, 4))  # a Monday
+    # Thu 31 Dec 17:00 + 2 h: 1 h on the 31st; Fri 1 Jan off; Mon 4 Jan 09:00 + 1 h.
+    assert add_business_time(at(2026, 12, 31, 17), 2 * H) == at(2027, 1, 4, 10)
+    # Thu 31 Dec 09:00 → Tue 5 Jan 09:00: 9 h on the 31st and 9 h on Mon 4 Jan.
+    assert business_time_between(at(2026, 12, 31, 9), at(2027, 1, 5, 9)) == 18 * H
     # Inside 2026 nothing is needed from 2027.
     assert add_business_time(at(2026, 12, 31, 9), 9 * H) == at(2026, 12, 31, 18)
 
@@ -251,7 +253,7 @@ def test_format_business_duration() -> None:
 
 
 def test_the_system_check_reports_a_current_year_the_calendar_does_not_know() -> None:
-    with time_machine.travel(at(2026, 11, 28, 12), tick=False):
+    with time_machine.travel(at(2026, 10, 28, 12), tick=False):
         assert check_calendar_coverage() == []
     with time_machine.travel(at(2027, 1, 4, 12), tick=False):
         (info,) = check_calendar_coverage()

@@ -314,23 +314,24 @@ def test_a_deadline_in_an_unknown_calendar_year_is_provisional_then_recomputed(
         clock = request.clock()
     # Response: 8 h on Wed 30 Dec, 8 more on Thu 31 Dec → 31 Dec 17:00 (2026: published).
     assert request.first_response_due == at(2026, 12, 31, 17)
-    # Resolution: 17 h by 31 Dec; 2027 counts Mon–Fri provisionally: Fri 1 Jan 26 h, Mon 4 to
-    # Fri 8 Jan 71 h, then 1 h on Mon 11 Jan → 10:00.
-    assert request.resolution_due == at(2027, 1, 11, 10)
+    # Resolution: 17 h by 31 Dec; 2027 counts Mon–Fri less its statutory holidays,
+    # provisionally: Fri 1 Jan off, Mon 4 to Fri 8 Jan 62 h, Mon 11 Jan 71 h, 1 h on Tue 12 Jan.
+    assert request.resolution_due == at(2027, 1, 12, 10)
     assert request.deadlines_provisional and clock.provisional
-    assert sla_provisional_deadlines_refresh() == 0  # 2027 still unknown: nothing changes
+    # 2027 still unknown: nothing changes.
+    assert sla_provisional_deadlines_refresh().changed == 0
 
     # chinesecalendar is upgraded and knows 2027 (1 Jan off): the daily job recomputes.
     monkeypatch.setattr(business_time.chinese_calendar, "is_workday", _calendar_2027_published)
     business_time._published.cache_clear()
     try:
-        assert sla_provisional_deadlines_refresh() == 1
-        assert sla_provisional_deadlines_refresh() == 0  # once
+        assert sla_provisional_deadlines_refresh().changed == 1
+        assert sla_provisional_deadlines_refresh().changed == 0  # once
     finally:
         business_time._published.cache_clear()
     request.refresh_from_db()
     assert request.first_response_due == at(2026, 12, 31, 17)
-    # 17 h by 31 Dec; Mon 4 to Fri 8 Jan 62 h, Mon 11 Jan 71 h, 1 h on Tue 12 Jan → 10:00.
+    # The same days as the provisional count: no adjusted working day in these weeks.
     assert request.resolution_due == at(2027, 1, 12, 10)
     assert not request.deadlines_provisional
     assert request.due_at == request.first_response_due  # still new: the response clock runs
