@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
+from .forms import ContactPersonalDataForm
 from .models import (
     Account,
     AccountGroupObjectPermission,
@@ -69,8 +70,10 @@ class AccountAdmin(GuardedModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    """Lists show masked personal data; the change form edits the plain value."""
+    """Lists and the change form show personal data masked: the form replaces a value
+    without showing it (the portal's logged reveal is the only way to see it in full)."""
 
+    form = ContactPersonalDataForm
     list_display = (
         "name",
         "account",

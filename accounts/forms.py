@@ -4,10 +4,13 @@ from typing import Any
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.core.validators import validate_email
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 
+from kam.fields import PersonalDataField
+from kam.masking import mask_email, mask_phone
 from kam.models import User
 
 from .choices import ContactChannel
@@ -73,7 +76,6 @@ class AccountForm(_CrispyMixin, forms.ModelForm):
             if not self.instance.pk:
                 owner_field.initial = user.pk
 
-
     def clean_uscc(self) -> str | None:
         value = uscc.compact(self.cleaned_data.get("uscc") or "").upper()
         # The conditional unique constraint reports a form-wide error; say it on the field.
@@ -85,17 +87,29 @@ class AccountForm(_CrispyMixin, forms.ModelForm):
         return value or None
 
 
-class ContactForm(_CrispyMixin, forms.ModelForm):
-    channel_preferences = forms.MultipleChoiceField(
-        label=_("preferred channels"),
-        choices=ContactChannel.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
+def _validate_phone(value: str) -> None:
+    digits = [c for c in value if c.isdigit()]
+    if not (6 <= len(digits) <= 15 and all(c.isdigit() or c in "+-() " for c in value)):
+        raise forms.ValidationError(_("Enter a phone number of 6 to 15 digits."), code="invalid")
+
+
+class ContactPersonalDataForm(forms.ModelForm):
+    """A contact with its phone and e-mail as masked "replace" inputs, each new value
+    validated: the admin's contact form, and the base of the portal's."""
+
+    phone = PersonalDataField(label=_("phone"), mask=mask_phone, validators=[_validate_phone])
+    email = PersonalDataField(
+        label=_("e-mail"),
+        mask=mask_email,
+        input_type="email",
+        max_length=320,
+        validators=[validate_email],
     )
 
     class Meta:
         model = Contact
         fields = [
+            "account",
             "name",
             "title",
             "seniority",
@@ -106,29 +120,23 @@ class ContactForm(_CrispyMixin, forms.ModelForm):
             "email",
             "is_primary",
         ]
-        widgets = {
-            "phone": forms.TextInput(attrs={"autocomplete": "off"}),
-            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
-        }
+
+
+class ContactForm(_CrispyMixin, ContactPersonalDataForm):
+    channel_preferences = forms.MultipleChoiceField(
+        label=_("preferred channels"),
+        choices=ContactChannel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta(ContactPersonalDataForm.Meta):
+        # The account is the page's, not a choice.
+        fields = [name for name in ContactPersonalDataForm.Meta.fields if name != "account"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._setup_helper()
-
-    def clean_phone(self) -> str:
-        value = (self.cleaned_data.get("phone") or "").strip()
-        digits = [c for c in value if c.isdigit()]
-        if value and not (
-            6 <= len(digits) <= 15 and all(c.isdigit() or c in "+-() " for c in value)
-        ):
-            raise forms.ValidationError(_("Enter a phone number of 6 to 15 digits."))
-        return value
-
-    def clean_email(self) -> str:
-        value = (self.cleaned_data.get("email") or "").strip()
-        if value:
-            forms.EmailField().clean(value)
-        return value
 
 
 class ProjectForm(_CrispyMixin, forms.ModelForm):
