@@ -24,7 +24,7 @@ from tests.factories import ContactFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-E, O, C, P, X, J, S, T, R = (
+ED, OW, CT, PI, PJ, RL, SV, TI, RK = (
     Right.EDIT_ACCOUNT,
     Right.CHANGE_OWNER,
     Right.EDIT_CONTACTS,
@@ -38,19 +38,19 @@ E, O, C, P, X, J, S, T, R = (
 
 # Who (how they reach the account) → the rights they hold on it.
 MATRIX: dict[str, set[Right]] = {
-    "owner": {E, C, P, X, J, S, T, R},
-    "lead": {E, O, C, P, X, J, S, T, R},
-    "co_rm": {E, C, P, X, J, S, T, R},
-    "analyst": {X, J, R},
-    "esg": {X, J, R},
-    "product": {J, S},
-    "assistant": {C, P, J, S},
-    "group_change": {E, C, X, J, S, T, R},
+    "owner": {ED, CT, PI, PJ, RL, SV, TI, RK},
+    "lead": {ED, OW, CT, PI, PJ, RL, SV, TI, RK},
+    "co_rm": {ED, CT, PI, PJ, RL, SV, TI, RK},
+    "analyst": {PJ, RL, RK},
+    "esg": {PJ, RL, RK},
+    "product": {RL, SV},
+    "assistant": {CT, PI, RL, SV},
+    "group_change": {ED, CT, PJ, RL, SV, TI, RK},
     "group_view": set(),
     "executive": set(),
     "risk": set(),
     "compliance": set(),
-    "admin": {E, O, C, P, X, J, S, T, R},
+    "admin": {ED, OW, CT, PI, PJ, RL, SV, TI, RK},
 }
 
 
@@ -152,14 +152,14 @@ def _reveal(client: Client, cast: Cast) -> int:
 
 # A page that needs each right (all but the owner's change, which is a field of the edit form).
 PAGES: dict[Right, Callable[[Client, Cast], int]] = {
-    E: _get("/accounts/{pk}/edit/"),
-    C: _get("/accounts/{pk}/contacts/new/"),
-    P: _reveal,
-    X: _get("/accounts/{pk}/projects/new/"),
-    J: _get("/accounts/{pk}/interactions/new/"),
-    S: _get("/service/new/?account={pk}"),
-    T: _get("/accounts/{pk}/plan/edit/"),
-    R: _get("/risk/accounts/{pk}/alerts/new/"),
+    ED: _get("/accounts/{pk}/edit/"),
+    CT: _get("/accounts/{pk}/contacts/new/"),
+    PI: _reveal,
+    PJ: _get("/accounts/{pk}/projects/new/"),
+    RL: _get("/accounts/{pk}/interactions/new/"),
+    SV: _get("/service/new/?account={pk}"),
+    TI: _get("/accounts/{pk}/plan/edit/"),
+    RK: _get("/risk/accounts/{pk}/alerts/new/"),
 }
 
 
@@ -168,7 +168,7 @@ PAGES: dict[Right, Callable[[Client, Cast], int]] = {
 def test_the_pages_enforce_the_matrix(client: Client, cast: Cast, who: str, right: Right) -> None:
     client.force_login(WHO[who](cast))
     status = PAGES[right](client, cast)
-    if right is R and who == "risk":
+    if right is RK and who == "risk":
         assert status == 200  # risk officers raise alerts on any account (risk's own rule)
     else:
         assert status == (200 if right in MATRIX[who] else 403)
