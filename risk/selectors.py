@@ -172,7 +172,7 @@ def alerts_for_home(*, user: User, limit: int = 8) -> HomeAlerts:
     # The page's few accounts are read by key after the limit: joined before it, the planner
     # hashed the whole account table to sort a few hundred alerts.
     alerts = list(
-        active.select_related("rule")
+        active.only("account_id", "severity", "state", "title", "ack_deadline")
         .prefetch_related(Prefetch("account", Account.objects.only(*ACCOUNT_ROW_FIELDS)))
         .order_by("-severity", "ack_deadline", "pk")[:limit]
     )

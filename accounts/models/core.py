@@ -12,7 +12,6 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from stdnum.cn import uscc
@@ -20,6 +19,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
 from kam.fields import BlindIndexField, EncryptedTextField
+from kam.links import link
 from kam.masking import mask_email, mask_phone
 from kam.model_mixins import ChoiceLabels
 
@@ -223,7 +223,7 @@ class Account(ChoiceLabels, models.Model):
         return self.display_name
 
     def get_absolute_url(self) -> str:
-        return reverse("accounts:detail", args=[self.pk])
+        return link("accounts:detail", self.pk)
 
     @property
     def display_name(self) -> str:

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from kam.links import link
 from kam.model_mixins import ChoiceLabels
 
 
@@ -126,7 +126,7 @@ class Interaction(ChoiceLabels, models.Model):
         return f"{self.occurred_at:%Y-%m-%d} {self.subject}"
 
     def get_absolute_url(self) -> str:
-        return reverse("interactions:detail", args=[self.account_id, self.pk])
+        return link("interactions:detail", self.account_id, self.pk)
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"account_id": self.account_id}
@@ -223,7 +223,7 @@ class StrategicReview(ChoiceLabels, models.Model):
         return f"{self.year} Q{self.quarter} — {self.get_status_display()}"
 
     def get_absolute_url(self) -> str:
-        return reverse("interactions:review_detail", args=[self.account_id, self.pk])
+        return link("interactions:review_detail", self.account_id, self.pk)
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"account_id": self.account_id}

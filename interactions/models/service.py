@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +26,7 @@ from interactions.business_time import (
     BusinessHours,
     business_time_between,
 )
+from kam.links import link
 from kam.model_mixins import ChoiceLabels
 
 
@@ -355,7 +355,7 @@ class ServiceRequest(ChoiceLabels, models.Model):
         return self.subject
 
     def get_absolute_url(self) -> str:
-        return reverse("service:detail", args=[self.pk])
+        return link("service:detail", self.pk)
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"account_id": self.account_id}

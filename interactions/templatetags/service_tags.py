@@ -8,6 +8,9 @@ from typing import Any
 from django import template
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from accounts.rights import Right
 from accounts.selectors import account_can
@@ -22,21 +25,64 @@ register = template.Library()
 WARN_BELOW = dt.timedelta(hours=2)
 
 
-@register.inclusion_tag("interactions/_sla_clock.html")
-def sla_clock(request: ServiceRequest, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Business time left (or overdue) on the clock that runs now; no query."""
+@register.simple_tag
+def sla_clock(request: ServiceRequest, now: dt.datetime | None = None) -> SafeString:
+    """Business time left (or overdue) on the clock that runs now, as a badge; no query.
+    Written in Python: the home and the request list show one per row."""
     clock = request.clock(now or timezone.now())
+    if clock.kind == "stopped":
+        return mark_safe('<span class="text-secondary">—</span>')  # noqa: S308
     text = ""
     if clock.remaining is not None:
         text = format_business_duration(clock.remaining, hours=request.hours)
-    return {
-        "clock": clock,
-        "text": text,
-        "warn": clock.running
-        and not clock.overdue
-        and clock.remaining is not None
-        and clock.remaining < WARN_BELOW,
-    }
+    due = timezone.localtime(clock.due).strftime("%Y-%m-%d %H:%M") if clock.due else ""
+    if clock.kind == "paused":
+        label = (
+            gettext("Paused · %(text)s overdue")
+            if clock.overdue
+            else gettext("Paused · %(text)s left")
+        )
+        badge = format_html(
+            '<span class="badge text-bg-secondary" title="{}">{}</span>',
+            gettext("Waiting on the client: the resolution clock is paused."),
+            label % {"text": text},
+        )
+    else:
+        if clock.overdue:
+            css = "text-bg-danger"
+            title = (
+                gettext("First response was due")
+                if clock.kind == "response"
+                else gettext("Resolution was due")
+            )
+            label = gettext("%(text)s overdue")
+        else:
+            warn = clock.running and clock.remaining is not None and clock.remaining < WARN_BELOW
+            css = "text-bg-warning" if warn else "text-bg-success"
+            title = (
+                gettext("First response due")
+                if clock.kind == "response"
+                else gettext("Resolution due")
+            )
+            label = gettext("%(text)s left")
+        badge = format_html(
+            '<span class="badge {}" title="{} {}">{}</span>',
+            css,
+            title,
+            due,
+            label % {"text": text},
+        )
+    if clock.provisional:
+        badge = format_html(
+            '{} <span class="badge text-bg-light border" title="{}">{}</span>',
+            badge,
+            gettext(
+                "Provisional: the working calendar of that year is not published yet "
+                "(Monday to Friday less the statutory holidays counted)."
+            ),
+            gettext("provisional"),
+        )
+    return badge
 
 
 @register.filter

@@ -7,11 +7,11 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kam.links import link
 from kam.model_mixins import ChoiceLabels
 
 from ..choices import (
@@ -150,7 +150,7 @@ class Alert(ChoiceLabels, models.Model):
         return f"{self.title} — {self.account_id}"
 
     def get_absolute_url(self) -> str:
-        return reverse("risk:alert_detail", args=[self.pk])
+        return link("risk:alert_detail", self.pk)
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"account_id": self.account_id}

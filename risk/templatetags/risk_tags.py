@@ -62,3 +62,14 @@ def risk_badge(level: Any) -> SafeString:
         _("Risk level"),
         risk_level_label(level),
     )
+
+
+@register.simple_tag
+def severity_badge(severity: Any, label: Any) -> SafeString:
+    """An alert's or rule's severity (a tag, not an include: lists show it per row)."""
+    return format_html('<span class="badge severity-badge severity-{}">{}</span>', severity, label)
+
+
+@register.simple_tag
+def alert_state_badge(state: Any, label: Any) -> SafeString:
+    return format_html('<span class="badge alert-state alert-state-{}">{}</span>', state, label)
