@@ -235,10 +235,11 @@ def account_get_for_user(
     pk: int | str,
     right: Right | None = None,
     related: tuple[str, ...] = (),
+    unshown: tuple[str, ...] = (),
 ) -> Account:
     """One account: 404 when ``user`` may not see it, 403 when they may see it but do not
     hold ``right`` on it. ``related``: more relations to read with it (``select_related``)
-    for a page's panels."""
+    for a page's panels, ``unshown`` columns of them it does not show (``defer``)."""
     try:
         ids = _visible_ids_once(user) if _reads_through_ids(user) else None
         if isinstance(ids, list):
@@ -249,7 +250,9 @@ def account_get_for_user(
         else:
             visible = account_list_for_user(user=user)
         account = (
-            visible.select_related("owner", "team", *related).defer(*_OWNER_UNSHOWN).get(pk=pk)
+            visible.select_related("owner", "team", *related)
+            .defer(*_OWNER_UNSHOWN, *unshown)
+            .get(pk=pk)
         )
     except (Account.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such account.") from exc

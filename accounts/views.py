@@ -23,7 +23,7 @@ from .forms import AccountForm, ContactForm, ProjectForm
 from .models import Account, AccountMembership, Contact, Project
 from .models.core import exposure_by_currency
 from .rights import Right
-from .tiering.selectors import TIERING_RELATED
+from .tiering.selectors import TIERING_RELATED, TIERING_UNSHOWN
 
 PAGE_SIZE = 25
 
@@ -34,7 +34,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Read with the account what its panels show of it: its score and plan (tiering) and
     # its contact statistics (relationship).
     account = selectors.account_get_for_user(
-        user=user, pk=pk, related=(*TIERING_RELATED, "contact_stats")
+        user=user, pk=pk, related=(*TIERING_RELATED, "contact_stats"), unshown=TIERING_UNSHOWN
     )
     page = _account_page(account)
     return render(

@@ -160,8 +160,23 @@ class TieringSummary:
         return self.score is not None and self.score.model_tier != self.account.tier
 
 
-# What the tiering summary reads with an account (see ``account_tiering_summary``).
+# What the tiering summary reads with an account (see ``account_tiering_summary``), and what
+# it does not show of them: the model's name and version, the plan's status and date are all.
 TIERING_RELATED = ("current_score__scoring_model", "plan")
+TIERING_UNSHOWN = (
+    *(
+        f"current_score__scoring_model__{name}"
+        for name in (
+            "description",
+            "based_on",
+            "created_at",
+            "created_by",
+            "published_at",
+            "published_by",
+        )
+    ),
+    *(f"plan__{name}" for name in ("objectives", "strategy", "created_at", "updated_by")),
+)
 
 
 def account_tiering_summary(

@@ -58,3 +58,61 @@ def test_home_query_budget(client, django_assert_max_num_queries, cast: Cast, ro
     with django_assert_max_num_queries(HOME_BUDGET):
         response = client.get(reverse("home"))
     assert response.status_code == 200
+
+
+# Session, user, roles, book; the account with owner, team, score, model, plan and contact
+# statistics; projects, contacts, team; alerts; tier policy; reviews; service requests and
+# their assignees; tier history; overrides. Exact: one more is a column read row by row.
+FULL_DETAIL_QUERIES = 16
+
+
+def test_account_detail_with_every_panel_full_stays_in_budget(
+    client, django_assert_max_num_queries, cast: Cast
+) -> None:
+    """The page reads only some columns of what it shows (the owner, the alerts, the
+    scoring model, the plan): a panel that touches a column left out would cost a query per
+    row, which this page with every panel populated would show."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.models import AccountPlan
+    from accounts.tiering.services import tiering_recompute_account
+    from interactions.models import Channel
+    from interactions.services.service import service_request_open
+    from risk.choices import Severity
+    from risk.models import Alert
+    from tests.accounts.tiering_helpers import make_model
+    from tests.dashboard.support import _rule
+
+    make_model()
+    tiering_recompute_account(account_id=cast.account.pk)
+    AccountPlan.objects.create(account=cast.account, objectives="Become lead arranger.")
+    for title in ("Covenant breach", "Rating downgrade"):
+        Alert.objects.create(
+            account=cast.account,
+            rule=_rule(),
+            source="manual",
+            severity=Severity.HIGH,
+            title=title,
+            description="Seen in the Q3 compliance certificate.",
+            opened_at=timezone.now() - dt.timedelta(days=2),
+            ack_deadline=timezone.now() - dt.timedelta(days=1),
+        )
+    service_request_open(
+        account=cast.account,
+        channel=Channel.objects.filter(is_active=True).earliest("pk"),
+        priority="high",
+        subject="Drawdown notice",
+        description="",
+        opened_at=None,
+        opened_by=cast.owner,
+    )
+    ContactFactory.create_batch(3, account=cast.account)
+    ProjectFactory.create_batch(2, account=cast.account)
+    client.force_login(cast.teammate)
+    with django_assert_max_num_queries(FULL_DETAIL_QUERIES):
+        response = client.get(reverse("accounts:detail", args=[cast.account.pk]))
+    body = response.content.decode()
+    assert "Test model" in body and "Covenant breach" in body and "Drawdown notice" in body
+    assert "Become lead arranger." not in body  # the plan's text is its own page's
