@@ -12,6 +12,7 @@ from stdnum.cn import uscc
 from kam.fields import PersonalDataField
 from kam.masking import mask_email, mask_phone
 from kam.models import User
+from kam.roles import Role
 
 from .choices import ContactChannel
 from .models import Account, Contact, Project
@@ -166,3 +167,26 @@ class ProjectForm(_CrispyMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._setup_helper()
+
+
+class HandoverForm(_CrispyMixin, forms.Form):
+    """The owner's request to hand an account to another relationship manager."""
+
+    to_owner = forms.ModelChoiceField(label=_("hand over to"), queryset=User.objects.none())
+    reason = forms.CharField(
+        label=_("reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The team lead reads it before deciding."),
+    )
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_helper()
+        field = self.fields["to_owner"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            User.objects.filter(is_active=True, groups__name__in=[Role.RM, Role.TEAM_LEAD])
+            .exclude(pk=account.owner_id)
+            .distinct()
+            .order_by("username")
+        )

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from kam.links import link
 from kam.models import AccessLog, User
+from kam.services import notification_send
 
-from .models import Account, AccountMembership, Contact, Project
+from .models import Account, AccountHandover, AccountMembership, Contact, HandoverStatus, Project
+from .rights import Right
+from .selectors import account_can
 from .tiering.services import enqueue_account_recompute
 
 REVEALABLE_FIELDS = ("phone", "email")
@@ -113,3 +120,103 @@ def contact_reveal(
         detail={"contact_id": contact.pk},
     )
     return str(getattr(contact, field))
+
+
+# ---------------------------------------------------------------- handovers
+
+
+@transaction.atomic
+def handover_request(
+    *, account: Account, user: User, to_owner: User, reason: str
+) -> AccountHandover:
+    """The owner asks to hand ``account`` to ``to_owner``; nothing changes until the team lead
+    (or an administrator) approves. One request waits per account."""
+    if account.owner_id != user.pk:
+        raise PermissionDenied(_("Only the account's owner hands it over."))
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = [_("Say why the account is handed over.")]
+    if to_owner.pk == account.owner_id:
+        errors["to_owner"] = [_("Choose someone other than the present owner.")]
+    if AccountHandover.objects.filter(account=account, status=HandoverStatus.PENDING).exists():
+        errors["__all__"] = [_("A handover of this account is already waiting for a decision.")]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            handover = AccountHandover.objects.create(
+                account=account, from_owner=user, to_owner=to_owner, reason=reason
+            )
+    except IntegrityError as exc:  # another request got in first
+        raise ValidationError(
+            {"__all__": [_("A handover of this account is already waiting for a decision.")]}
+        ) from exc
+    lead = account.team.lead if account.team_id and account.team else None
+    if lead is not None and lead.pk != user.pk:
+        name = account.legal_name_en or account.legal_name_zh
+        notification_send(
+            user=lead,
+            title=_("Handover to decide: %(account)s") % {"account": name},
+            body=reason,
+            url=link("accounts:detail", account.pk),
+            key=f"handover:{handover.pk}:lead",
+            email=True,
+        )
+    return handover
+
+
+@transaction.atomic
+def handover_decide(
+    *, handover: AccountHandover, user: User, approve: bool, note: str = ""
+) -> AccountHandover:
+    """The team lead or an administrator (``Right.CHANGE_OWNER``) approves or rejects; an
+    approval makes ``to_owner`` the owner, and the account follows them to their team."""
+    handover = AccountHandover.objects.select_for_update().get(pk=handover.pk)
+    account = Account.objects.select_for_update().select_related("team").get(pk=handover.account_id)
+    if handover.status != HandoverStatus.PENDING:
+        raise ValidationError(_("This handover has been decided already."))
+    if user.pk == handover.from_owner_id or not account_can(
+        user=user, account=account, right=Right.CHANGE_OWNER
+    ):
+        raise PermissionDenied(_("Only the team lead or an administrator decides a handover."))
+    handover.status = HandoverStatus.APPROVED if approve else HandoverStatus.REJECTED
+    handover.decided_by, handover.decided_at = user, timezone.now()
+    handover.note = (note or "").strip()
+    handover.save(update_fields=["status", "decided_by", "decided_at", "note"])
+    name = account.legal_name_en or account.legal_name_zh
+    if approve:
+        account.owner = handover.to_owner
+        account.team = handover.to_owner.team
+        account.save(update_fields=["owner", "team", "updated_at"])
+        notification_send(
+            user=handover.to_owner,
+            title=_("You now own %(account)s") % {"account": name},
+            url=link("accounts:detail", account.pk),
+            key=f"handover:{handover.pk}:to",
+            email=True,
+        )
+    notification_send(
+        user=handover.from_owner,
+        title=(
+            _("Handover approved: %(account)s") if approve else _("Handover rejected: %(account)s")
+        )
+        % {"account": name},
+        body=handover.note,
+        url=link("accounts:detail", account.pk),
+        key=f"handover:{handover.pk}:from",
+    )
+    return handover
+
+
+def handover_withdraw(*, handover: AccountHandover, user: User) -> AccountHandover:
+    """The owner who asked takes a waiting request back."""
+    if handover.from_owner_id != user.pk:
+        raise PermissionDenied(_("Only who asked for the handover withdraws it."))
+    updated = AccountHandover.objects.filter(pk=handover.pk, status=HandoverStatus.PENDING).update(
+        status=HandoverStatus.WITHDRAWN, decided_at=timezone.now()
+    )
+    if not updated:
+        raise ValidationError(_("This handover has been decided already."))
+    handover.refresh_from_db()
+    return handover

@@ -16,6 +16,12 @@ urlpatterns = [
         views.contact_reveal,
         name="contact_reveal",
     ),
+    path("<int:pk>/handover/", views.handover_request, name="handover_request"),
+    path(
+        "<int:pk>/handover/<int:handover_pk>/decide/",
+        views.handover_decide,
+        name="handover_decide",
+    ),
     path("<int:pk>/projects/new/", views.project_create, name="project_create"),
     path("<int:pk>/projects/<int:project_pk>/edit/", views.project_edit, name="project_edit"),
     # Tiering: score, history and manual overrides (maker–checker).

@@ -8,19 +8,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kam.forms import add_service_errors
 from kam.http import request_user
 from kam.models import User
 
 from . import selectors, services
-from .forms import AccountForm, ContactForm, ProjectForm
-from .models import Account, AccountMembership, Contact, Project
+from .forms import AccountForm, ContactForm, HandoverForm, ProjectForm
+from .models import Account, AccountHandover, AccountMembership, Contact, HandoverStatus, Project
 from .models.core import exposure_by_currency
 from .rights import Right
 from .tiering.selectors import TIERING_RELATED, TIERING_UNSHOWN
@@ -37,14 +38,27 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         user=user, pk=pk, related=(*TIERING_RELATED, "contact_stats"), unshown=TIERING_UNSHOWN
     )
     page = _account_page(account)
+    can = selectors.account_can_for(user=user, account=account)
+    owner = account.owner_id == user.pk  # who may ask for a handover, or decide one
     return render(
         request,
         "accounts/account_detail.html",
         {
             "account": account,
             **page,
-            "can": selectors.account_can_for(user=user, account=account),
+            "can": can,
+            "handover": (
+                _pending_handover(account) if owner or Right.CHANGE_OWNER in can else None
+            ),
         },
+    )
+
+
+def _pending_handover(account: Account) -> AccountHandover | None:
+    return (
+        AccountHandover.objects.filter(account=account, status=HandoverStatus.PENDING)
+        .select_related("to_owner", "from_owner")
+        .first()
     )
 
 
@@ -189,3 +203,62 @@ def project_edit(request: HttpRequest, pk: int, project_pk: int) -> HttpResponse
     )
     project = selectors.project_get_for_account(account=account, pk=project_pk)
     return _project_form(request, account, project)
+
+
+# ---------------------------------------------------------------- handovers
+
+
+@login_required
+def handover_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner asks the team lead to hand the account to another relationship manager."""
+    user = request_user(request)
+    account = selectors.account_get_for_user(user=user, pk=pk)
+    if account.owner_id != user.pk:
+        raise PermissionDenied(_("Only the account's owner hands it over."))
+    form = HandoverForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.handover_request(
+                account=account,
+                user=user,
+                to_owner=form.cleaned_data["to_owner"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The handover is waiting for the team lead."))
+            return redirect(account)
+    return render(request, "accounts/handover_form.html", {"form": form, "account": account})
+
+
+@login_required
+@require_POST
+def handover_decide(request: HttpRequest, pk: int, handover_pk: int) -> HttpResponse:
+    """Approve, reject (team lead, administrator) or withdraw (the owner who asked)."""
+    user = request_user(request)
+    account = selectors.account_get_for_user(user=user, pk=pk)
+    handover = get_object_or_404(AccountHandover, pk=handover_pk, account=account)
+    action = request.POST.get("action")
+    try:
+        if action == "withdraw":
+            services.handover_withdraw(handover=handover, user=user)
+            messages.success(request, _("Handover withdrawn."))
+        elif action in ("approve", "reject"):
+            services.handover_decide(
+                handover=handover,
+                user=user,
+                approve=action == "approve",
+                note=request.POST.get("note", ""),
+            )
+            messages.success(
+                request, _("Handover approved.") if action == "approve" else _("Handover rejected.")
+            )
+        else:
+            raise Http404("No such decision.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    # The one who handed over may no longer see the account: back to their book then.
+    if selectors.account_list_for_user(user=user).filter(pk=account.pk).exists():
+        return redirect(account)
+    return redirect("accounts:list")

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -52,3 +53,13 @@ class LoginForm(AuthenticationForm):
 
 class AdminLoginForm(LoginForm, AdminAuthenticationForm):
     """The admin's sign-in form (staff only), with the same username check."""
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: each field's on that field, the rest
+    (``__all__`` or a field the form does not have) above the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

@@ -5,6 +5,7 @@
 - ``accounts.tiering.models``: scoring models, scores, tier history, overrides, FX rates,
   recompute runs (in the tiering package; imported here so Django registers them)
 - ``plans``: account plans with wallet lines, service bundle and actions
+- ``handovers``: an owner's request to hand an account over, and the lead's decision
 """
 
 from ..tiering.models import (
@@ -30,12 +31,15 @@ from .core import (
     TierPolicy,
     validate_uscc,
 )
+from .handovers import AccountHandover, HandoverStatus
 from .plans import AccountPlan, PlanAction, PlanServiceItem, PlanWalletLine
 
 __all__ = [
     "Account",
+    "AccountHandover",
     "AccountGroupObjectPermission",
     "AccountMembership",
+    "HandoverStatus",
     "AccountPlan",
     "AccountScore",
     "AccountUserObjectPermission",

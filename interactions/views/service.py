@@ -32,6 +32,7 @@ from accounts.rights import Right
 from accounts.selectors import account_can, account_get_for_user
 from accounts.slices import AccountSliceForm
 from kam.exports import check_format, export_response, filters_of
+from kam.forms import add_service_errors
 from kam.http import request_user
 from kam.models import User
 
@@ -156,19 +157,11 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 opened_by=user,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Service request recorded."))
             return redirect(service_request)
     return render(request, "interactions/service_request_form.html", {"form": form})
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # ---------------------------------------------------------------- detail and transitions
@@ -330,7 +323,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             spec.run(service_request, user, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Service request updated."))
             return redirect(service_request)
