@@ -1,8 +1,22 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from .client_address import client_address
 from .models import AccessLog, Heartbeat, Notification, Team, User
+from .services import user_sessions_end_by_admin
 
 
 @admin.register(User)
@@ -24,6 +38,7 @@ class UserAdmin(DjangoUserAdmin):
         *(DjangoUserAdmin.fieldsets or ()),
         (_("Portal"), {"fields": ("team", "language")}),
     )
+    actions = ["end_sessions"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
@@ -31,6 +46,52 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("roles"))
     def roles(self, obj: User) -> str:
         return ", ".join(sorted(g.name for g in obj.groups.all()))
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<id>/end-sessions/",
+                self.admin_site.admin_view(self.end_sessions_view),
+                name="kam_user_end_sessions",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _end_sessions(self, request: HttpRequest, users: list[User]) -> None:
+        admin_user = request.user
+        assert isinstance(admin_user, User)
+        address = client_address(request)
+        ended = sum(
+            user_sessions_end_by_admin(user=user, admin=admin_user, address=address)
+            for user in users
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d session of %(users)s has ended.",
+                "%(count)d sessions of %(users)s have ended.",
+                ended,
+            )
+            % {"count": ended, "users": ", ".join(user.username for user in users)},
+        )
+
+    @admin.action(description=_("End all sessions of the selected users"), permissions=["change"])
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._end_sessions(request, list(queryset))
+
+    def end_sessions_view(self, request: HttpRequest, id: str) -> HttpResponse:
+        """The change page's "End all sessions" button (a POST)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        user = self.get_object(request, unquote(id))
+        if user is None:
+            raise Http404
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        self._end_sessions(request, [user])
+        return HttpResponseRedirect(
+            reverse("admin:kam_user_change", args=[user.pk], current_app=self.admin_site.name)
+        )
 
 
 class MemberInline(admin.TabularInline):

@@ -8,4 +8,6 @@ class KamConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, lookups  # noqa: F401  (system checks; the __in_ids lookup)
+        # System checks; the __in_ids lookup; change-log registrations, hash chain, sign-ins;
+        # sessions that follow their user's access.
+        from . import audit, checks, lookups, signals  # noqa: F401

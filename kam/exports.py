@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.http import (
     Http404,
     HttpRequest,
@@ -26,8 +27,10 @@ from django.http import (
     HttpResponseBase,
     StreamingHttpResponse,
 )
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .models import AccessLog, User
@@ -115,6 +118,51 @@ def _log(
     )
 
 
+REASON_PARAM = "export_reason"
+REASON_MIN_LENGTH = 10
+REASON_MAX_LENGTH = 500
+
+
+def reason_required(count: int | None) -> bool:
+    """Whether an export of ``count`` rows must say why (settings.EXPORT_REASON_MIN_ROWS)."""
+    return count is not None and count >= settings.EXPORT_REASON_MIN_ROWS
+
+
+def _ask_reason(request: HttpRequest, *, count: int | None, what: str, tried: bool) -> HttpResponse:
+    """The form that asks why a large export is needed: the same URL and filters again, with
+    the reason, which is logged with the export."""
+    hidden = [
+        (key, value)
+        for key, values in request.GET.lists()
+        if key != REASON_PARAM
+        for value in values
+    ]
+    return render(
+        request,
+        "kam/export_reason.html",
+        {
+            "action": request.path,
+            "hidden": hidden,
+            "count": count,
+            "what": what,
+            "param": REASON_PARAM,
+            "min_length": REASON_MIN_LENGTH,
+            "max_length": REASON_MAX_LENGTH,
+            "tried": tried,
+            "back": _safe_referer(request),
+        },
+    )
+
+
+def _safe_referer(request: HttpRequest) -> str:
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return ""
+
+
 def export_response(
     request: HttpRequest,
     *,
@@ -135,9 +183,16 @@ def export_response(
     ``name`` is a short machine name (file name, audit detail); ``count`` the number of rows
     when the caller knows it (a CSV is streamed, so it is logged before it is written);
     ``filters`` the user's filters as they applied, recorded with the export; ``detail``
-    more facts for the audit row.
+    more facts for the audit row. An export of at least ``EXPORT_REASON_MIN_ROWS`` rows first
+    asks why it is needed (a form that repeats the request with ``export_reason``); the reason
+    is logged with it.
     """
     check_format(fmt)
+    reason = " ".join(request.GET.get(REASON_PARAM, "").split())[:REASON_MAX_LENGTH]
+    if reason_required(count) and len(reason) < REASON_MIN_LENGTH:
+        return _ask_reason(request, count=count, what=what, tried=bool(reason))
+    if reason:
+        detail = {**(detail or {}), "reason": reason}
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"{_UNSAFE_FILENAME.sub('-', name).strip('-') or 'export'}-{stamp}.{fmt}"
     header_row = [str(h) for h in headers]

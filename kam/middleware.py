@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from .client_address import client_address
+from .models import User
+from .services import user_session_seen
 
 
 class UserLanguageMiddleware:
@@ -23,6 +25,22 @@ class UserLanguageMiddleware:
         if language:
             response.headers.setdefault("Content-Language", language)
         return response
+
+
+class UserSessionMiddleware:
+    """Keep the signed-in session's row current (kam.UserSession: last seen, address, browser),
+    creating it for a session from before rows were kept. Written at most every few minutes
+    per session (``USER_SESSION_SEEN_SECONDS``): an ordinary request adds no query. Runs before
+    the view, so a view that ends the session leaves nothing to write after it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if isinstance(user, User) and user.is_authenticated:
+            user_session_seen(request=request, user=user)
+        return self.get_response(request)
 
 
 class ClientAddressAuditlogMiddleware(AuditlogMiddleware):

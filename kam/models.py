@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .roles import ALL_ACCOUNTS_READERS, AUDIT_READERS, Role
+from .user_agents import describe_user_agent
 
 
 class Team(models.Model):
@@ -94,21 +96,28 @@ class User(AbstractUser):
 
 
 class AccessLog(models.Model):
-    """A deliberate read of sensitive data (a revealed phone number, an export).
+    """A deliberate read of sensitive data (a revealed phone number, an export), and the
+    sign-ins, failed sign-ins and sign-outs.
 
-    Changes are in django-auditlog's LogEntry; reads are recorded here.
-    ``account_id`` is a plain indexed integer so every app can log against accounts.
+    Changes are in django-auditlog's LogEntry; reads and access are recorded here.
+    ``account_id`` is a plain indexed integer so every app can log against accounts. A failed
+    sign-in has no user: ``object_repr`` holds the username that was tried.
     """
 
     class Action(models.TextChoices):
         REVEAL = "reveal", _("Revealed personal data")
         EXPORT = "export", _("Exported data")
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Failed sign-in")
+        LOGOUT = "logout", _("Signed out")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="access_logs",
     )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
@@ -124,12 +133,122 @@ class AccessLog(models.Model):
         verbose_name_plural = _("sensitive reads")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(action__in=["reveal", "export"]), name="accesslog_action_valid"
+                condition=models.Q(
+                    action__in=["reveal", "export", "login", "login_failed", "logout"]
+                ),
+                name="accesslog_action_valid",
+            ),
+            # Only a failed sign-in may lack its user.
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | models.Q(action="login_failed"),
+                name="accesslog_user_required",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_repr}"
+
+
+# The hash before the first entry of the chain.
+AUDIT_CHAIN_GENESIS = "0" * 64
+
+
+class AuditChainLink(models.Model):
+    """The hash-chain link of one change-log entry (django-auditlog's LogEntry): SHA-256 over
+    the previous link's hash and the entry's canonical content (kam.audit_chain). One row per
+    entry, written in the entry's transaction, in id order.
+
+    ``entry_id`` is a plain key, not a foreign key: an entry deleted behind the portal's back
+    leaves its link, and the verification reports it."""
+
+    entry_id = models.BigIntegerField(_("log entry"), primary_key=True)
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        ordering = ["entry_id"]
+        verbose_name = _("audit chain link")
+        verbose_name_plural = _("audit chain links")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.hash[:12]}"
+
+
+class AuditChainHead(models.Model):
+    """The end of the chain, one row (pk 1): the last linked entry and its hash. Writers of
+    change-log entries lock it (``select_for_update``) before the entry gets its id, so ids
+    follow the chain and two transactions never extend it from the same link."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_entry_id = models.BigIntegerField(_("last entry"), default=0)
+    last_hash = models.CharField(_("last hash"), max_length=64, default=AUDIT_CHAIN_GENESIS)
+    length = models.PositiveBigIntegerField(_("entries"), default=0)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="auditchainhead_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_entry_id}: {self.last_hash[:12]}"
+
+
+class AuditVerification(models.Model):
+    """One verification of the change log's hash chain (``manage.py audit_verify`` or the
+    compliance page): when, by whom, how far it read and the first broken link it found."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        INTACT = "intact", _("Intact")
+        BROKEN = "broken", _("Broken")
+        FAILED = "failed", _("Could not finish")
+
+    class Problem(models.TextChoices):
+        ALTERED = "altered", _("Entry altered")
+        DELETED = "deleted", _("Entry deleted")
+        INSERTED = "inserted", _("Entry inserted")
+        TRUNCATED = "truncated", _("Entries missing at the end")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    entries_checked = models.PositiveBigIntegerField(_("entries checked"), default=0)
+    problem = models.CharField(_("problem"), max_length=10, choices=Problem.choices, blank=True)
+    broken_entry_id = models.BigIntegerField(_("first broken entry"), null=True, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    head_entry_id = models.BigIntegerField(_("last entry"), null=True, blank=True)
+    head_hash = models.CharField(_("last hash"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("audit chain verification")
+        verbose_name_plural = _("audit chain verifications")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "intact", "broken", "failed"]),
+                name="auditverification_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requested_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (self.Status.INTACT, self.Status.BROKEN, self.Status.FAILED)
 
 
 class Heartbeat(models.Model):
@@ -194,3 +313,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class UserSession(models.Model):
+    """A signed-in session of a user, beside Django's own row for it (``django_session``): who,
+    since when, last seen when, from which address and browser. Created at sign-in (or on the
+    first request of a session from before these rows were kept); deleted with its session —
+    at sign-out, when ended, when it expires and is cleared (on_delete=CASCADE)."""
+
+    session = models.OneToOneField(
+        "sessions.Session",
+        verbose_name=_("session"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="user_sessions",
+    )
+    created_at = models.DateTimeField(_("signed in"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen", "-pk"]
+        verbose_name = _("signed-in session")
+        verbose_name_plural = _("signed-in sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.device} {self.last_seen:%Y-%m-%d %H:%M}"
+
+    @property
+    def device(self) -> str:
+        """The browser and system, as a person reads them ("Chrome on Windows")."""
+        return describe_user_agent(self.user_agent)

@@ -1,4 +1,5 @@
-"""Reads of the audit trail: changes (django-auditlog) and sensitive reads (AccessLog)."""
+"""Reads of the audit trail (changes in django-auditlog, sensitive reads in AccessLog), and of a
+user's own sessions."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from zoneinfo import ZoneInfo
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from .models import AccessLog, User
+from .models import AccessLog, User, UserSession
 
 
 def _day_bounds(
@@ -63,3 +66,15 @@ def audit_reads(
     if end:
         qs = qs.filter(at__lt=end)
     return qs
+
+
+def user_session_list_for_user(*, user: User) -> QuerySet[UserSession]:
+    """The user's sessions that have not expired, the most recently used first."""
+    return UserSession.objects.filter(user=user, session__expire_date__gt=timezone.now()).order_by(
+        "-last_seen", "-pk"
+    )
+
+
+def user_session_get_for_user(*, user: User, pk: int) -> UserSession:
+    """One of the user's own live sessions; 404 for anyone else's."""
+    return get_object_or_404(user_session_list_for_user(user=user), pk=pk)

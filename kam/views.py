@@ -1,49 +1,78 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from .forms import AuditFilterForm
 from .models import Heartbeat, User
-from .selectors import audit_changes, audit_reads
+from .selectors import (
+    user_session_get_for_user,
+    user_session_list_for_user,
+)
+from .services import user_session_end, user_sessions_end
+
+
+def _signed_in_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 @login_required
-def audit_trail(request: HttpRequest) -> HttpResponse:
-    """Compliance reads who changed what and who saw which sensitive record."""
-    user = request.user
-    assert isinstance(user, User)
-    if not user.reads_audit_trail:
-        raise PermissionDenied(_("Only compliance and administrators read the audit trail."))
-    form = AuditFilterForm(request.GET or None)
-    filters = {}
-    kind = "changes"
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "user": data.get("user"),
-            "account_id": data.get("account"),
-            "date_from": data.get("date_from"),
-            "date_to": data.get("date_to"),
-        }
-        kind = data.get("kind") or "changes"
-    rows = audit_reads(**filters) if kind == "reads" else audit_changes(**filters)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's sessions: where and when each was last used, this one marked."""
+    sessions = user_session_list_for_user(user=_signed_in_user(request))
     return render(
         request,
-        "kam/audit_trail.html",
-        {"form": form, "page": page, "kind": kind, "query": query.urlencode()},
+        "kam/session_list.html",
+        {
+            "sessions": sessions,
+            "current_key": request.session.session_key,
+            "seen_minutes": max(1, settings.USER_SESSION_SEEN_SECONDS // 60),
+        },
     )
+
+
+@login_required
+@require_POST
+def session_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """End one of one's own sessions (404 for anyone else's); ending this one signs out."""
+    user_session = user_session_get_for_user(user=_signed_in_user(request), pk=pk)
+    if user_session.session_id == request.session.session_key:
+        logout(request)
+        return redirect("login")
+    user_session_end(user_session=user_session)
+    messages.success(
+        request, _("The session on %(device)s has ended.") % {"device": user_session.device}
+    )
+    return redirect("session_list")
+
+
+@login_required
+@require_POST
+def session_end_others(request: HttpRequest) -> HttpResponse:
+    """End every session of the user but this one."""
+    ended = user_sessions_end(
+        user_ids=[_signed_in_user(request).pk], keep_session_key=request.session.session_key
+    )
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d other session has ended.", "%(count)d other sessions have ended.", ended
+        )
+        % {"count": ended},
+    )
+    return redirect("session_list")
 
 
 @require_POST

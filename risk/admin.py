@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -30,6 +31,17 @@ from .models import (
     ScanRun,
 )
 from .rules import registry
+
+
+def _set_enabled(queryset: QuerySet[RiskRule], enabled: bool) -> int:
+    """Switch rules on or off one save at a time, so that each is in the change log."""
+    count = 0
+    with transaction.atomic():
+        for rule in queryset.exclude(enabled=enabled):
+            rule.enabled = enabled
+            rule.save(update_fields=["enabled", "updated_at"])
+            count += 1
+    return count
 
 
 @admin.register(RiskRule)
@@ -82,12 +94,12 @@ class RiskRuleAdmin(admin.ModelAdmin):
                 % {"names": ", ".join(waiting)},
                 messages.WARNING,
             )
-        count = queryset.exclude(name__in=waiting).update(enabled=True)
+        count = _set_enabled(queryset.exclude(name__in=waiting), True)
         self.message_user(request, _("%(n)d rules enabled.") % {"n": count})
 
     @admin.action(description=_("Disable the selected rules"))
     def disable(self, request: HttpRequest, queryset: QuerySet[RiskRule]) -> None:
-        count = queryset.update(enabled=False)
+        count = _set_enabled(queryset, False)
         self.message_user(request, _("%(n)d rules disabled.") % {"n": count})
 
 

@@ -12,6 +12,7 @@ never the other way round.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections import defaultdict
@@ -29,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kam.audit import audit_update
 from kam.models import User
 from kam.queue import enqueue
 from kam.roles import Role
@@ -492,8 +494,10 @@ def _set_tier(
         override=override,
         changed_by=user,
     )
+    before = copy.copy(account)
     Account.objects.filter(pk=account.pk).update(tier=tier, updated_at=now)
     account.tier = tier
+    audit_update(old=before, new=account)
     return change
 
 

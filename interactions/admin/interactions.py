@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -88,7 +89,12 @@ class InteractionAdmin(admin.ModelAdmin):
 def mark_done(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[FollowUp]
 ) -> None:
-    queryset.filter(done_at__isnull=True).update(done_at=timezone.now())
+    # One save per action, so that each is in the change log.
+    now = timezone.now()
+    with transaction.atomic():
+        for follow_up in queryset.filter(done_at__isnull=True):
+            follow_up.done_at = now
+            follow_up.save(update_fields=["done_at"])
 
 
 @admin.register(FollowUp)

@@ -6,6 +6,7 @@ the risk scan never scan the interactions table.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
+from kam.audit import audit_update
 from kam.models import User
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
@@ -196,18 +198,25 @@ def interaction_delete(*, interaction: Interaction, user: User) -> None:
 @transaction.atomic
 def follow_up_complete(*, follow_up: FollowUp, user: User) -> bool:
     """Mark an action done; a conditional update, so a double click is harmless."""
-    return bool(
-        FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(
-            done_at=timezone.now()
-        )
-    )
+    return _follow_up_done_at(follow_up=follow_up, done_at=timezone.now())
 
 
 @transaction.atomic
 def follow_up_reopen(*, follow_up: FollowUp, user: User) -> bool:
-    return bool(
-        FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=False).update(done_at=None)
-    )
+    return _follow_up_done_at(follow_up=follow_up, done_at=None)
+
+
+def _follow_up_done_at(*, follow_up: FollowUp, done_at: dt.datetime | None) -> bool:
+    before = copy.copy(follow_up)
+    if not FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=done_at is not None).update(
+        done_at=done_at
+    ):
+        return False
+    if done_at is not None:
+        before.done_at = None  # the update found it open
+    follow_up.done_at = done_at
+    audit_update(old=before, new=follow_up)
+    return True
 
 
 def channel_by_code(code: str) -> Channel:

@@ -7,6 +7,7 @@ history entry in the same transaction."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
+from kam.audit import audit_update
 from kam.models import User
 from kam.roles import Role
 from kam.services import notification_send
@@ -50,7 +52,7 @@ def _transition(
     data: dict[str, Any] | None = None,
     **changes: Any,
 ) -> Alert:
-    previous = alert.state
+    previous, before = alert.state, copy.copy(alert)
     updated = Alert.objects.filter(pk=alert.pk, state__in=from_states).update(
         state=to_state, **changes
     )
@@ -69,6 +71,7 @@ def _transition(
         data=data or {},
     )
     alert.refresh_from_db()
+    audit_update(old=before, new=alert)
     return alert
 
 
@@ -147,9 +150,12 @@ def mitigation_action_add(
 
 @transaction.atomic
 def mitigation_action_complete(*, action: MitigationAction, user: User) -> MitigationAction:
+    before = copy.copy(action)
     if MitigationAction.objects.filter(pk=action.pk, done_at__isnull=True).update(
         done_at=timezone.now()
     ):
+        action.refresh_from_db()
+        audit_update(old=before, new=action)
         AlertEvent.objects.create(
             alert_id=action.alert_id,
             actor=user,

@@ -6,6 +6,7 @@ one bad row rejects the whole file with a report per row, and nothing is saved."
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Project
 from accounts.rights import Right
 from accounts.selectors import account_list_for_user
+from kam.audit import audit_update
 from kam.models import User
 
 from ..choices import CovenantSource
@@ -290,8 +292,10 @@ def esg_event_record(*, account: Account, user: User, **data: Any) -> EsgEvent:
 
 @transaction.atomic
 def esg_event_close(*, event: EsgEvent, closed_on: date, note: str) -> EsgEvent:
+    before = copy.copy(event)
     EsgEvent.objects.filter(pk=event.pk, closed_on__isnull=True).update(
         closed_on=closed_on, closing_note=note
     )
     event.refresh_from_db()
+    audit_update(old=before, new=event)
     return event

@@ -160,7 +160,7 @@ def test_export_is_filtered_by_permissions_and_logged(
     assert subjects == {"fast", "slow", "silent", "waiting"}  # not the other team's
     fast = next(row for row in rows[1:] if row[9] == "fast")
     assert fast[10] == "2026-11-23 09:00" and fast[15] == "0.50" and fast[18] == "5"
-    log = AccessLog.objects.get(user=cast.lead)
+    log = AccessLog.objects.get(user=cast.lead, action=AccessLog.Action.EXPORT)
     assert log.action == AccessLog.Action.EXPORT
     assert log.detail["rows"] == 4 and log.detail["kind"] == "requests"
 

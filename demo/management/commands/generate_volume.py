@@ -14,6 +14,7 @@ from demo.accounts_volume import (
     generate_volume,
     rm_username,
 )
+from demo.audit_volume import generate_audit_entries
 from demo.dashboard_volume import generate_alert_history, generate_snapshots
 from demo.interactions_volume import analyze_tables as analyze_interaction_tables
 from demo.interactions_volume import generate_interactions, generate_reviews
@@ -69,6 +70,13 @@ class Command(BaseCommand):
             "closed (the dashboards' benchmark).",
         )
         parser.add_argument(
+            "--audit-entries",
+            type=int,
+            default=0,
+            help="Change-log entries to add (edits of the accounts by the volume RMs over two "
+            "years) with their hash chain (the audit verification's benchmark).",
+        )
+        parser.add_argument(
             "--snapshots",
             action="store_true",
             help="Compute the quarterly snapshots of the last eight quarters (dashboard trends "
@@ -85,6 +93,7 @@ class Command(BaseCommand):
             "interactions",
             "service_requests",
             "alerts",
+            "audit_entries",
         ):
             if options[name] < 0:
                 raise CommandError(f"--{name.replace('_', '-')} cannot be negative.")
@@ -148,6 +157,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Generated {alerts.alerts} risk alerts ({alerts.active} active) "
                 f"in {alerts.seconds:.1f} s."
+            )
+        if options["audit_entries"] > 0:
+            audit = generate_audit_entries(
+                count=options["audit_entries"], seed=options["seed"], progress=progress
+            )
+            self.stdout.write(
+                f"Generated {audit.entries} change-log entries, {audit.linked} linked into the "
+                f"hash chain, in {audit.seconds:.1f} s."
             )
         if options["snapshots"]:
             snapshots = generate_snapshots(progress=progress)
