@@ -6,11 +6,26 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, register
 
+from . import crypto
+
+_SM4_KEY_HINT = (
+    'Make one with: python -c "import base64, os; print(base64.b64encode(os.urandom(16)).decode())"'
+)
+
 
 @register("security", deploy=False)
 def check_encryption_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
     errors = []
-    if not settings.FIELD_ENCRYPTION_KEYS:
+    chosen = str(settings.FIELD_ENCRYPTION_ALGORITHM).strip().lower()
+    if chosen not in crypto.ALGORITHMS:
+        errors.append(
+            Error(
+                f"FIELD_ENCRYPTION_ALGORITHM is {chosen!r}, which is not a known algorithm.",
+                hint=f"Set it to one of: {', '.join(crypto.ALGORITHMS)}.",
+                id="kam.E004",
+            )
+        )
+    if chosen == crypto.FERNET and not settings.FIELD_ENCRYPTION_KEYS:
         errors.append(
             Error(
                 "FIELD_ENCRYPTION_KEYS is empty.",
@@ -28,6 +43,26 @@ def check_encryption_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
                     hint='Make one with: python -c "from cryptography.fernet import Fernet; '
                     'print(Fernet.generate_key().decode())"',
                     id="kam.E002",
+                )
+            )
+    if chosen == crypto.SM4_GCM and not settings.FIELD_ENCRYPTION_SM4_KEYS:
+        errors.append(
+            Error(
+                "FIELD_ENCRYPTION_ALGORITHM is sm4-gcm but FIELD_ENCRYPTION_SM4_KEYS is empty.",
+                hint="Set FIELD_ENCRYPTION_SM4_KEYS to one or more base64 128-bit keys. "
+                + _SM4_KEY_HINT,
+                id="kam.E005",
+            )
+        )
+    for position, key in enumerate(settings.FIELD_ENCRYPTION_SM4_KEYS, start=1):
+        try:
+            crypto.parse_sm4_key(key)
+        except ValueError as exc:
+            errors.append(
+                Error(
+                    f"FIELD_ENCRYPTION_SM4_KEYS: key {position} is not an SM4 key ({exc}).",
+                    hint="An SM4 key is 16 random bytes (128 bits) in base64. " + _SM4_KEY_HINT,
+                    id="kam.E006",
                 )
             )
     if not settings.BLIND_INDEX_KEY:

@@ -19,7 +19,8 @@ from .masking import mask_value
 
 
 class EncryptedTextField(models.TextField):
-    """Stores a Fernet token; Python code only ever sees the plain value.
+    """Stores a ciphertext (kam.crypto: Fernet or SM4-GCM, named by its header); Python code
+    only ever sees the plain value.
 
     Lookups other than isnull cannot work on ciphertext; use the blind index. Forms built
     from the model (ModelForms, every admin) edit it through PersonalDataField, masked.

@@ -10,6 +10,9 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-0
 FIELD_ENCRYPTION_KEYS = env.list(
     "FIELD_ENCRYPTION_KEYS", default=["ZGV2LW9ubHktZmllbGQta2V5LTAwMDAwMDAwMDAwMDA="]
 )
+FIELD_ENCRYPTION_SM4_KEYS = env.list(
+    "FIELD_ENCRYPTION_SM4_KEYS", default=["ZGV2LW9ubHktc200LWtleQ=="]
+)
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY", default="dev-only-blind-index-key")
 
 # Serve static files straight from static/ (no collectstatic in development and tests).

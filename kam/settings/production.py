@@ -5,7 +5,11 @@ from .base import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
+# The keys of the chosen cipher are required; the other list may hold old keys (or none).
+if FIELD_ENCRYPTION_ALGORITHM == "sm4-gcm":  # noqa: F405
+    FIELD_ENCRYPTION_SM4_KEYS = env.list("FIELD_ENCRYPTION_SM4_KEYS")
+else:
+    FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 

@@ -9,6 +9,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 FIELD_ENCRYPTION_KEYS = [
     "dGVzdC1vbmx5LWZpZWxkLWtleS0xMTExMTExMTExMTE=",
 ]
+# Fernet encrypts by default; tests that choose sm4-gcm find a key here.
+FIELD_ENCRYPTION_SM4_KEYS = ["dGVzdC1vbmx5LXNtNGtleQ=="]
 BLIND_INDEX_KEY = "test-only-blind-index-key"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False

@@ -1,7 +1,9 @@
-"""Re-encrypt every encrypted column under the newest key of FIELD_ENCRYPTION_KEYS.
+"""Re-encrypt every encrypted column under FIELD_ENCRYPTION_ALGORITHM and its newest key.
 
-Rotation: put a new key first in FIELD_ENCRYPTION_KEYS (keep the old ones after it),
-run this command, then remove the old keys. Safe to re-run; works in batches.
+Rotation: put a new key first in FIELD_ENCRYPTION_KEYS (or FIELD_ENCRYPTION_SM4_KEYS; keep
+the old ones after it), run this command, then remove the old keys. Switching between Fernet
+and SM4-GCM is the same: change FIELD_ENCRYPTION_ALGORITHM, keep the old algorithm's keys,
+run this command, then remove them. Safe to re-run; works in batches.
 """
 
 from __future__ import annotations
@@ -55,15 +57,22 @@ def rotate_model(model: type[models.Model], columns: list[str], batch_size: int)
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt all personal data under the newest key in FIELD_ENCRYPTION_KEYS."
+    help = (
+        "Re-encrypt all personal data with FIELD_ENCRYPTION_ALGORITHM and the newest key "
+        "of its key list."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=1000)
 
     def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
+        # Fails on a missing algorithm or key before any row is read.
+        target = crypto.scheme_prefix()
         for model, columns in encrypted_columns():
             count = rotate_model(model, columns, batch_size)
             self.stdout.write(
                 f"{model._meta.label}: {count} rows re-encrypted ({', '.join(columns)})"
             )
-        self.stdout.write(self.style.SUCCESS("All encrypted data is now under the newest key."))
+        self.stdout.write(
+            self.style.SUCCESS(f"All encrypted data is now under the newest key ({target}).")
+        )
