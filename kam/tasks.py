@@ -30,3 +30,14 @@ def audit_verify_scheduled() -> None:
     from .models import AuditVerification
 
     audit_verification_run(verification_id=AuditVerification.objects.create().pk)
+
+
+@shared_task(name="kam.sessions_clear_expired", ignore_result=True)
+def sessions_clear_expired() -> None:
+    """Delete expired sessions (and with them their kam.UserSession rows): the sessions page
+    hides them, but nothing else removes them from the database."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

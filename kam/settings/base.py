@@ -310,6 +310,13 @@ TIERING_CHUNK_SIZE = env.int("TIERING_CHUNK_SIZE", default=500)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The schedule is static; each entry says why it runs when it does.
 CELERY_BEAT_SCHEDULE = {
+    # Expired sessions (Django's `clearsessions`), with their rows of the sessions page: daily
+    # at 04:20 Beijing time; idempotent, so a missed or repeated run does no harm.
+    "kam-sessions-clear": {
+        "task": "kam.sessions_clear_expired",
+        "schedule": crontab(hour=4, minute=20),
+        "options": {"expires": 6 * 60 * 60},
+    },
     # Quarterly snapshots behind the dashboards' trends and the supervision scorecards: hourly
     # at :23 (clear of the risk scan at :07), so scorecards are at most an hour old. The
     # dispatcher queues one chunk task per range of accounts for the current quarter (and for

@@ -448,3 +448,29 @@ def test_only_those_who_may_change_users_end_their_sessions(cast: Cast) -> None:
 )
 def test_a_user_agent_reads_as_browser_on_system(header: str, device: str) -> None:
     assert describe_user_agent(header) == device
+
+
+def test_expired_sessions_and_their_rows_are_cleared_daily(client) -> None:
+    """kam.sessions_clear_expired (beat: kam-sessions-clear) removes expired sessions and
+    their rows, and leaves the live ones."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from kam.models import UserSession
+    from kam.tasks import sessions_clear_expired
+    from tests.factories import UserFactory
+
+    live, stale = UserFactory.create(username="live"), UserFactory.create(username="stale")
+    client.force_login(stale)
+    client.get("/")
+    Session.objects.update(expire_date=timezone.now() - dt.timedelta(minutes=1))
+    client.force_login(live)
+    client.get("/")
+    assert UserSession.objects.count() == 2
+    sessions_clear_expired()
+    assert list(UserSession.objects.values_list("user__username", flat=True)) == ["live"]
+    assert Session.objects.count() == 1
+    assert "kam-sessions-clear" in settings.CELERY_BEAT_SCHEDULE
