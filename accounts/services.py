@@ -173,7 +173,11 @@ def handover_decide(
     """The team lead or an administrator (``Right.CHANGE_OWNER``) approves or rejects; an
     approval makes ``to_owner`` the owner, and the account follows them to their team."""
     handover = AccountHandover.objects.select_for_update().get(pk=handover.pk)
-    account = Account.objects.select_for_update().select_related("team").get(pk=handover.account_id)
+    account = (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .get(pk=handover.account_id)
+    )
     if handover.status != HandoverStatus.PENDING:
         raise ValidationError(_("This handover has been decided already."))
     if user.pk == handover.from_owner_id or not account_can(
