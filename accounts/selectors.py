@@ -90,7 +90,7 @@ def _visible_ids(
             if how
             else granted.values("content_object_id")
         )
-    first, *rest = branches  # the owner's branch at least: every right's matrix has one
+    first, *rest = branches  # the lead's branch at least: the lead holds every right
     return first.union(*rest, all=True) if rest else first
 
 
