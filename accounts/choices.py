@@ -271,3 +271,43 @@ class PlanActionStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+# ---------------------------------------------------------------- PIPL (个人信息保护法)
+
+
+class LegalBasis(models.TextChoices):
+    """The grounds of PIPL art. 13 on which a contact's personal information is processed."""
+
+    CONSENT = "consent", _("Consent of the person")
+    CONTRACT = "contract", _("Necessary for a contract with the person")
+    HR = "hr", _("Human-resources management")
+    LEGAL_DUTY = "legal_duty", _("Legal duty or obligation")
+    HEALTH_EMERGENCY = "health_emergency", _("Public-health emergency or protection of life")
+    PUBLIC_INTEREST = "public_interest", _("News reporting in the public interest")
+    PUBLICLY_DISCLOSED = "publicly_disclosed", _("Information the person has made public")
+    OTHER_LAW = "other_law", _("Other ground provided by law")
+
+
+class DataSource(models.TextChoices):
+    """Where the portal got a contact's personal information from (PIPL arts. 17 and 27)."""
+
+    PERSON = "person", _("From the person")
+    CLIENT = "client", _("From their employer (the client)")
+    PUBLIC = "public", _("Public sources")
+    THIRD_PARTY = "third_party", _("From a third party")
+
+
+# The regions of mainland China: personal information of contacts at accounts anywhere else
+# (Hong Kong and Macao included) leaves the mainland, which needs separate consent (PIPL art. 39).
+MAINLAND_REGIONS = frozenset(
+    {
+        Region.NORTH_CHINA,
+        Region.NORTHEAST_CHINA,
+        Region.EAST_CHINA,
+        Region.CENTRAL_CHINA,
+        Region.SOUTH_CHINA,
+        Region.SOUTHWEST_CHINA,
+        Region.NORTHWEST_CHINA,
+    }
+)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.core.validators import validate_email
 from django.db.models import Q
@@ -94,9 +95,25 @@ def _validate_phone(value: str) -> None:
         raise forms.ValidationError(_("Enter a phone number of 6 to 15 digits."), code="invalid")
 
 
+# The contact's PIPL record (README, "PIPL handling"): the model checks it (Contact.clean).
+CONTACT_PIPL_FIELDS = [
+    "legal_basis",
+    "purpose",
+    "notice_given_on",
+    "source",
+    "consent_given_on",
+    "consent_withdrawn_on",
+    "cross_border_transfer",
+    "cross_border_recipient",
+    "cross_border_consent_on",
+    "cross_border_withdrawn_on",
+]
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class ContactPersonalDataForm(forms.ModelForm):
     """A contact with its phone and e-mail as masked "replace" inputs, each new value
-    validated: the admin's contact form, and the base of the portal's."""
+    validated, and its PIPL record: the admin's contact form, and the base of the portal's."""
 
     phone = PersonalDataField(label=_("phone"), mask=mask_phone, validators=[_validate_phone])
     email = PersonalDataField(
@@ -120,7 +137,18 @@ class ContactPersonalDataForm(forms.ModelForm):
             "phone",
             "email",
             "is_primary",
+            *CONTACT_PIPL_FIELDS,
         ]
+        widgets = {
+            name: _DATE
+            for name in CONTACT_PIPL_FIELDS
+            if name.endswith("_on")  # the dates of notice, consents and withdrawals
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # What we use a person's information for is part of every record (PIPL art. 17).
+        self.fields["purpose"].required = True
 
 
 class ContactForm(_CrispyMixin, ContactPersonalDataForm):
@@ -138,6 +166,10 @@ class ContactForm(_CrispyMixin, ContactPersonalDataForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._setup_helper()
+        self.helper.layout = Layout(
+            *(name for name in self.fields if name not in CONTACT_PIPL_FIELDS),
+            Fieldset(_("Personal information protection (PIPL)"), *CONTACT_PIPL_FIELDS),
+        )
 
 
 class ProjectForm(_CrispyMixin, forms.ModelForm):

@@ -107,9 +107,14 @@ def _client_ip(request: HttpRequest | None) -> str | None:
 def contact_reveal(
     *, user: User, contact: Contact, field: str, request: HttpRequest | None = None
 ) -> str:
-    """Return a contact's full phone or e-mail, and log who saw it, when and from where."""
+    """Return a contact's full phone or e-mail, and log who saw it, when and from where.
+    Refused (PermissionDenied) once processing has stopped: consent withdrawn, anonymised."""
     if field not in REVEALABLE_FIELDS:
         raise ValueError(f"{field} is not a revealable field")
+    if contact.processing_stopped:
+        raise PermissionDenied(
+            _("The person has withdrawn consent or been anonymised: their data is not shown.")
+        )
     AccessLog.objects.create(
         user=user,
         action=AccessLog.Action.REVEAL,

@@ -92,6 +92,13 @@ def _contact_row(contact: Contact) -> dict[str, Any]:
         "channels": contact.channel_preference_labels,
         # Each personal value masked, with the field the team may reveal it by.
         "pii": [("phone", contact.masked_phone), ("email", contact.masked_email)],
+        # The PIPL record, shown to those who add and edit contacts (Right.EDIT_CONTACTS).
+        "legal_basis": contact.get_legal_basis_display(),
+        "privacy_gaps": contact.privacy_gaps,
+        "consent_withdrawn": contact.consent_withdrawn,
+        "processing_stopped": contact.processing_stopped,
+        "anonymised": contact.is_anonymised,
+        "leaves_mainland": contact.leaves_mainland,
     }
 
 
@@ -130,6 +137,8 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _contact_form(request: HttpRequest, account: Account, contact: Contact | None) -> HttpResponse:
+    if contact is not None and contact.is_anonymised:
+        raise PermissionDenied(_("This contact has been anonymised; there is nothing to edit."))
     form = ContactForm(request.POST or None, instance=contact or Contact(account=account))
     if request.method == "POST" and form.is_valid():
         services.contact_save(contact=form.instance)

@@ -218,6 +218,8 @@ EXPORT_COLUMNS: tuple[tuple[Any, str], ...] = (
     (gettext_lazy("ESG rating"), "esg_rating"),
     (gettext_lazy("Last changed"), "updated_at"),
 )
+# What those columns are (kam.data_levels): the export's data-security level.
+EXPORT_DATA = ("account.name", "account.uscc", "account.profile", "account.ratings", "user.name")
 
 
 @login_required
@@ -252,6 +254,7 @@ def account_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         what="Accounts",
         headers=[header for header, _path in EXPORT_COLUMNS],
         rows=rows(),
+        fields=EXPORT_DATA,
         count=accounts.count(),
         filters=applied,
     )

@@ -98,6 +98,7 @@ def export(request: HttpRequest, table: str, fmt: str) -> HttpResponseBase:
         what=f"Dashboard: {spec.title} ({scope.quarter})",
         headers=headers,
         rows=rows,
+        fields=("figures.aggregate", "account.name", "account.financials", "user.name"),
         count=len(rows),
         filters=scope.filter_params(),
     )

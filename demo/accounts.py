@@ -25,15 +25,18 @@ from django.utils import timezone
 from stdnum.cn import uscc as uscc_std
 
 from accounts.choices import (
+    MAINLAND_REGIONS,
     AccountStatus,
     AccountType,
     Attitude,
     ContactChannel,
     CreditRating,
     Currency,
+    DataSource,
     EsgRating,
     Industry,
     Influence,
+    LegalBasis,
     MembershipRole,
     ProjectStage,
     Region,
@@ -847,13 +850,60 @@ def _ensure_users(*, password: str, result: SeedResult) -> dict[str, User]:
     return users
 
 
+DEMO_PURPOSE = "Managing the bank's relationship with the client as its business contact"
+
+
+def pipl_record(*, n: int, account: Account, seniority: str, today: date) -> dict[str, object]:
+    """The PIPL record of the book's ``n``-th contact, so that the book shows every state:
+    contract basis with the notice given or (every seventh) missing; consent, given and for
+    some withdrawn (within the 30 days before the retention job anonymises them); legal duty;
+    information the person made public; and for accounts outside the mainland the separate
+    consent to the transfer, withdrawn for a few."""
+    notice = None if n % 7 == 3 else today - timedelta(days=30 + n % 300)
+    record: dict[str, object] = {
+        "legal_basis": LegalBasis.CONTRACT,
+        "purpose": DEMO_PURPOSE,
+        "source": DataSource.CLIENT,
+        "notice_given_on": notice,
+    }
+    if n % 6 == 1:
+        given = today - timedelta(days=60 + n % 200)
+        record.update(
+            legal_basis=LegalBasis.CONSENT,
+            source=DataSource.PERSON,
+            consent_given_on=given,
+            notice_given_on=given,
+            purpose="Invitations to the bank's project-finance events and briefings",
+        )
+        if n % 24 == 1:
+            record["consent_withdrawn_on"] = today - timedelta(days=20 if n % 48 == 1 else 10)
+    elif n % 6 == 4:
+        record.update(
+            legal_basis=LegalBasis.LEGAL_DUTY,
+            purpose="Client due diligence: the client's authorised signatory (AML law)",
+        )
+    elif seniority == Seniority.BOARD and n % 2 == 0:
+        record.update(legal_basis=LegalBasis.PUBLICLY_DISCLOSED, source=DataSource.PUBLIC)
+    if account.region not in MAINLAND_REGIONS:
+        consented = today - timedelta(days=90 + n % 200)
+        record.update(
+            cross_border_transfer=True,
+            cross_border_recipient=f"{account.legal_name_en} ({account.get_region_display()})",
+            cross_border_consent_on=consented,
+        )
+        if n % 11 == 5:
+            record["cross_border_withdrawn_on"] = today - timedelta(days=5)
+    return record
+
+
 @transaction.atomic
 def seed_demo(*, password: str, today: date | None = None) -> SeedResult:
     """Load the demo book; rows that already exist are left untouched."""
     result = SeedResult()
     users = _ensure_users(password=password, result=result)
     teams = {team.name: team for team in Team.objects.filter(name__in=[t.name for t in TEAMS])}
-    book = build_demo_book(today=today or timezone.localdate())
+    today = today or timezone.localdate()
+    book = build_demo_book(today=today)
 
     by_uscc = {a.uscc: a for a in Account.objects.filter(uscc__in=[s.uscc for s in book if s.uscc])}
     by_name = {
@@ -900,8 +950,10 @@ def seed_demo(*, password: str, today: date | None = None) -> SeedResult:
             "account_id", "user_id"
         )
     )
+    n = 0  # the contact's place in the book: its PIPL state
     for spec, account in accounts:
         for c in spec.contacts:
+            n += 1
             if (account.pk, c.name) in contact_keys:
                 continue
             contact = Contact(
@@ -915,6 +967,7 @@ def seed_demo(*, password: str, today: date | None = None) -> SeedResult:
                 phone=c.phone,
                 email=c.email,
                 is_primary=c.is_primary,
+                **pipl_record(n=n, account=account, seniority=c.seniority, today=today),
             )
             contact.full_clean(validate_constraints=False)
             contact.save()

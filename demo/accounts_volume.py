@@ -53,6 +53,7 @@ from demo.accounts import (
     build_project,
     make_uscc,
 )
+from demo.mfa import demo_mfa_devices_ensure
 from demo.tiering import volume_inputs
 from kam.models import Team, User
 from kam.roles import Role
@@ -235,6 +236,8 @@ def _ensure_volume_users(
         ignore_conflicts=True,
         batch_size=1000,
     )
+    # The executive signs in with the demo authenticator (demo.mfa), as the bench does.
+    demo_mfa_devices_ensure(users[name] for name in missing)
     for n, team in teams.items():
         if team.lead_id is None:
             team.lead = users[lead_username(n)]

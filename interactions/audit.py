@@ -2,8 +2,9 @@
 participants, follow-up actions, strategic reviews with their executives, executive sponsors,
 SLA policies and service requests.
 
-Interaction notes (summary, outcome) may be confidential: the log records that they changed,
-never what they say. Service requests also keep their own state history
+Interaction notes (summary, outcome, and the encrypted confidential_summary and
+confidential_outcome of a confidential interaction) may be confidential: the log records that
+they changed, never what they say. Service requests also keep their own state history
 (ServiceRequestEvent); the "last changed" stamps are left out (the entry has its own time).
 """
 
@@ -25,7 +26,7 @@ auditlog.register(Channel)
 auditlog.register(
     Interaction,
     exclude_fields=_STAMPS,
-    mask_fields=["summary", "outcome"],
+    mask_fields=["summary", "outcome", "confidential_summary", "confidential_outcome"],
     mask_callable="kam.audit.mask_secret",
     m2m_fields={"internal_participants", "contacts"},
 )

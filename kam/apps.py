@@ -9,5 +9,5 @@ class KamConfig(AppConfig):
 
     def ready(self) -> None:
         # System checks; the __in_ids lookup; change-log registrations, hash chain, sign-ins;
-        # sessions that follow their user's access.
-        from . import audit, checks, lookups, signals  # noqa: F401
+        # sessions that follow their user's access; two-step sign-in's mark at sign-in.
+        from . import audit, checks, lookups, mfa, signals  # noqa: F401

@@ -2,12 +2,14 @@
 registers and records.
 
 - Users (without their password hash or last sign-in), roles (group membership, a group's
-  permissions), teams and per-object grants (django-guardian) are registered here; each app
+  permissions), teams, per-object grants (django-guardian) and two-step sign-in devices
+  (django-otp, without their secrets) are registered here; each app
   registers its own models in its ``audit.py``.
 - Every change-log entry is linked into the hash chain (``kam.audit_chain``) in the
   transaction that writes it: the chain's head is locked before the entry gets its id, so
   ids follow the chain.
-- Sign-ins, failed sign-ins and sign-outs are written to ``AccessLog``.
+- Sign-ins, failed sign-ins and sign-outs are written to ``AccessLog`` (two-step codes
+  accepted and refused by ``kam.mfa``).
 - ``audit_update`` records what a conditional ``update()`` wrote (no signals) the way
   django-auditlog records a save.
 """
@@ -26,6 +28,8 @@ from django.db import models, transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from .audit_chain import chain_append, chain_head
@@ -45,6 +49,11 @@ auditlog.register(Team)
 auditlog.register(Group, m2m_fields={"permissions"})
 auditlog.register(GroupObjectPermission)
 auditlog.register(UserObjectPermission)
+# Two-step sign-in (kam.mfa): a device's owner, name and whether it counts — enrolled, removed,
+# reset — never its secret key, nor the counters every code typed moves (the access log has
+# each code accepted or refused).
+auditlog.register(TOTPDevice, include_fields=["user", "name", "confirmed"])
+auditlog.register(StaticDevice, include_fields=["user", "name", "confirmed"])
 
 # Models of this floor that are not in the change log, and why (tests/kam/test_audit_coverage).
 NOT_AUDITED: dict[str, str] = {
@@ -55,6 +64,7 @@ NOT_AUDITED: dict[str, str] = {
     "kam.Heartbeat": "job liveness, written every minute",
     "kam.Notification": "messages to users, derived from audited changes",
     "kam.UserSession": "signed-in sessions; sign-ins and sign-outs are in the access log",
+    "otp_static.StaticToken": "recovery codes are secrets; each new set is logged on its device",
 }
 
 

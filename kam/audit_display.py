@@ -34,6 +34,9 @@ ACTION_LABELS = {
 # A changed text longer than this is cut in the trail (the record itself has it in full).
 MAX_VALUE_LENGTH = 300
 EMPTY = ("", "None", None)
+# What services record that is not a field of the record (kam.services, kam.mfa): shown as
+# written, where a name that is no field is otherwise a reverse relation or a removed field.
+SERVICE_CHANGES = frozenset({"active sessions", "two-step sign-in", "recovery codes"})
 
 
 def local_time(value: dt.datetime) -> str:
@@ -176,7 +179,7 @@ class _Formatter:
         lines = []
         for name, values in (entry.changes_dict or {}).items():
             model_field = _model_field(model, name)
-            if model is not None and model_field is None:
+            if model is not None and model_field is None and name not in SERVICE_CHANGES:
                 continue  # a reverse relation, or a field since removed
             label = capfirst(str(model_field.verbose_name)) if model_field is not None else name
             if isinstance(values, dict) and values.get("type") == "m2m":

@@ -98,6 +98,7 @@ READ_COLUMNS = (
     gettext_lazy("Account"),
     gettext_lazy("IP address"),
     gettext_lazy("Reason"),
+    gettext_lazy("Data level"),
 )
 
 
@@ -136,6 +137,7 @@ def _read_rows(reads: QuerySet[AccessLog]) -> Iterator[list[Any]]:
             row.account_id or "",
             row.ip_address or "",
             (row.detail or {}).get("reason", ""),
+            (row.detail or {}).get("data_level") or "",
         ]
 
 
@@ -148,6 +150,7 @@ def audit_trail_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     user = _audit_reader(request)
     form, kind, rows = _filtered(request)
     applied = {"kind": kind, **(filters_of(form.cleaned_data) if form.is_valid() else {})}
+    headers: tuple[Any, ...]
     if kind == "reads":
         headers, body = READ_COLUMNS, _read_rows(rows)
     else:
@@ -160,6 +163,7 @@ def audit_trail_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         what=f"Audit trail ({kind})",
         headers=headers,
         rows=body,
+        fields=("audit.reads",) if kind == "reads" else ("audit.changes",),
         count=rows.count(),
         filters=applied,
     )

@@ -70,3 +70,20 @@ def check_encryption_keys(app_configs: Any, **kwargs: Any) -> list[Error]:
             Error("BLIND_INDEX_KEY is empty.", hint="Set BLIND_INDEX_KEY.", id="kam.E003")
         )
     return errors
+
+
+@register("security", deploy=False)
+def check_mfa_roles(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """A role name misspelt in MFA_REQUIRED_ROLES would silently require nothing of that role."""
+    from .roles import Role
+
+    unknown = [name for name in settings.MFA_REQUIRED_ROLES if name not in Role.values]
+    if not unknown:
+        return []
+    return [
+        Error(
+            f"MFA_REQUIRED_ROLES names unknown roles: {', '.join(map(repr, unknown))}.",
+            hint=f"Use the role names: {', '.join(Role.values)} (comma-separated).",
+            id="kam.E007",
+        )
+    ]

@@ -33,6 +33,8 @@ from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from .data_levels import label as level_label
+from .data_levels import level_of, needs_reason
 from .models import AccessLog, User
 
 FORMATS = ("csv", "xlsx")
@@ -123,14 +125,18 @@ REASON_MIN_LENGTH = 10
 REASON_MAX_LENGTH = 500
 
 
-def reason_required(count: int | None) -> bool:
-    """Whether an export of ``count`` rows must say why (settings.EXPORT_REASON_MIN_ROWS)."""
-    return count is not None and count >= settings.EXPORT_REASON_MIN_ROWS
+def reason_required(count: int | None, level: int | None = None) -> bool:
+    """Whether an export of ``count`` rows of data at ``level`` must say why: from
+    ``EXPORT_REASON_MIN_ROWS`` rows, or at ``EXPORT_REASON_MIN_LEVEL`` and above whatever its
+    size (kam.data_levels)."""
+    return (count is not None and count >= settings.EXPORT_REASON_MIN_ROWS) or needs_reason(level)
 
 
-def _ask_reason(request: HttpRequest, *, count: int | None, what: str, tried: bool) -> HttpResponse:
-    """The form that asks why a large export is needed: the same URL and filters again, with
-    the reason, which is logged with the export."""
+def _ask_reason(
+    request: HttpRequest, *, count: int | None, what: str, tried: bool, level: int | None
+) -> HttpResponse:
+    """The form that asks why a large or sensitive export is needed: the same URL and
+    filters again, with the reason, which is logged with the export."""
     hidden = [
         (key, value)
         for key, values in request.GET.lists()
@@ -150,6 +156,8 @@ def _ask_reason(request: HttpRequest, *, count: int | None, what: str, tried: bo
             "max_length": REASON_MAX_LENGTH,
             "tried": tried,
             "back": _safe_referer(request),
+            "level": level if needs_reason(level) else None,
+            "level_label": level_label(level) if level else "",
         },
     )
 
@@ -172,27 +180,34 @@ def export_response(
     what: str,
     headers: Sequence[Any],
     rows: Iterable[Sequence[Any]],
+    fields: Iterable[str],
     count: int | None = None,
     filters: Mapping[str, Any] | None = None,
     account_id: int | None = None,
     sheet: str | None = None,
     detail: Mapping[str, Any] | None = None,
+    reason: str = "",
 ) -> HttpResponseBase:
     """Write ``rows`` under ``headers`` as CSV or Excel, logged as an export of ``what``.
 
     ``name`` is a short machine name (file name, audit detail); ``count`` the number of rows
     when the caller knows it (a CSV is streamed, so it is logged before it is written);
     ``filters`` the user's filters as they applied, recorded with the export; ``detail``
-    more facts for the audit row. An export of at least ``EXPORT_REASON_MIN_ROWS`` rows first
-    asks why it is needed (a form that repeats the request with ``export_reason``); the reason
-    is logged with it.
+    more facts for the audit row; ``fields`` the kinds of data the rows contain (keys of
+    ``kam.data_levels.FIELD_LEVELS``), whose highest level is logged with the export. An export
+    of at least ``EXPORT_REASON_MIN_ROWS`` rows, or of data at ``EXPORT_REASON_MIN_LEVEL`` or
+    above, first asks why it is needed (a form that repeats the request with
+    ``export_reason``), unless the caller gives the ``reason`` (an export a recorded request
+    asked for); the reason is logged with it.
     """
     check_format(fmt)
-    reason = " ".join(request.GET.get(REASON_PARAM, "").split())[:REASON_MAX_LENGTH]
-    if reason_required(count) and len(reason) < REASON_MIN_LENGTH:
-        return _ask_reason(request, count=count, what=what, tried=bool(reason))
+    level = level_of(fields)
+    reason = " ".join((request.GET.get(REASON_PARAM, "") or reason).split())[:REASON_MAX_LENGTH]
+    if reason_required(count, level) and len(reason) < REASON_MIN_LENGTH:
+        return _ask_reason(request, count=count, what=what, tried=bool(reason), level=level)
+    detail = {**(detail or {}), "data_level": int(level) if level else None}
     if reason:
-        detail = {**(detail or {}), "reason": reason}
+        detail["reason"] = reason
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"{_UNSAFE_FILENAME.sub('-', name).strip('-') or 'export'}-{stamp}.{fmt}"
     header_row = [str(h) for h in headers]

@@ -55,7 +55,7 @@ class AdminLoginForm(LoginForm, AdminAuthenticationForm):
     """The admin's sign-in form (staff only), with the same username check."""
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Show a service's ValidationError on the form: each field's on that field, the rest
     (``__all__`` or a field the form does not have) above the form."""
     if hasattr(exc, "error_dict"):
@@ -63,3 +63,32 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+class MFACodeForm(forms.Form):
+    """A two-step code: six digits from an authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def __init__(self, *args: Any, authenticator_only: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["code"]
+        if authenticator_only:
+            field.help_text = _("The six-digit code your authenticator app shows now.")
+            field.widget.attrs["inputmode"] = "numeric"
+        else:
+            field.help_text = _(
+                "The six-digit code your authenticator app shows now, or one of your recovery "
+                "codes."
+            )

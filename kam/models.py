@@ -97,7 +97,7 @@ class User(AbstractUser):
 
 class AccessLog(models.Model):
     """A deliberate read of sensitive data (a revealed phone number, an export), and the
-    sign-ins, failed sign-ins and sign-outs.
+    sign-ins, failed sign-ins and sign-outs, and the two-step codes passed and failed.
 
     Changes are in django-auditlog's LogEntry; reads and access are recorded here.
     ``account_id`` is a plain indexed integer so every app can log against accounts. A failed
@@ -110,6 +110,8 @@ class AccessLog(models.Model):
         LOGIN = "login", _("Signed in")
         LOGIN_FAILED = "login_failed", _("Failed sign-in")
         LOGOUT = "logout", _("Signed out")
+        MFA_VERIFIED = "mfa_verified", _("Two-step code accepted")
+        MFA_FAILED = "mfa_failed", _("Two-step code refused")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
@@ -134,7 +136,15 @@ class AccessLog(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
-                    action__in=["reveal", "export", "login", "login_failed", "logout"]
+                    action__in=[
+                        "reveal",
+                        "export",
+                        "login",
+                        "login_failed",
+                        "logout",
+                        "mfa_verified",
+                        "mfa_failed",
+                    ]
                 ),
                 name="accesslog_action_valid",
             ),

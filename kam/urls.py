@@ -16,12 +16,14 @@ urlpatterns = [
     path("service/", include("interactions.urls_service")),
     path("risk/", include("risk.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("privacy/", include("privacy.urls")),
     path("audit/", audit_views.audit_trail, name="audit_trail"),
     path("audit/export.<str:fmt>", audit_views.audit_trail_export, name="audit_trail_export"),
     path("audit/verification/", audit_views.audit_verification, name="audit_verification"),
     path("sessions/", views.session_list, name="session_list"),
     path("sessions/<int:pk>/end/", views.session_end, name="session_end"),
     path("sessions/end-others/", views.session_end_others, name="session_end_others"),
+    path("mfa/", include("kam.mfa_urls")),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -159,6 +159,7 @@ def alert_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         what="Risk alerts",
         headers=[header for header, _path in ALERT_EXPORT_COLUMNS],
         rows=rows(),
+        fields=("risk_alert.facts", "account.name", "account.profile", "user.name"),
         count=alerts.count(),
         filters=applied,
     )

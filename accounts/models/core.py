@@ -22,19 +22,23 @@ from kam.fields import BlindIndexField, EncryptedTextField
 from kam.links import link
 from kam.masking import mask_email, mask_phone
 from kam.model_mixins import ChoiceLabels
+from kam.quarters import today
 
 from ..choices import (
+    MAINLAND_REGIONS,
     AccountStatus,
     AccountType,
     Attitude,
     ContactChannel,
     CreditRating,
     Currency,
+    DataSource,
     EquatorCategory,
     EsgRating,
     GrowthPotential,
     Industry,
     Influence,
+    LegalBasis,
     MembershipRole,
     ProjectStage,
     Region,
@@ -368,6 +372,59 @@ class Contact(ChoiceLabels, models.Model):
     email = EncryptedTextField(_("e-mail"), blank=True)
     email_index = BlindIndexField(source="email", normalizer="normalize_email")
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    # PIPL: on what ground, for what, told when, got from where (README, "PIPL handling").
+    legal_basis = models.CharField(
+        _("legal basis"),
+        max_length=20,
+        choices=LegalBasis.choices,
+        default=LegalBasis.CONTRACT,
+        help_text=_("The ground of PIPL art. 13 on which we process this person's information."),
+    )
+    purpose = models.CharField(
+        _("purpose of processing"),
+        max_length=300,
+        blank=True,
+        help_text=_("What we use the information for, as the person was told."),
+    )
+    notice_given_on = models.DateField(
+        _("notice given on"),
+        null=True,
+        blank=True,
+        help_text=_("When the person was told who we are, why and how we process it (art. 17)."),
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=DataSource.choices, default=DataSource.CLIENT
+    )
+    consent_given_on = models.DateField(_("consent given on"), null=True, blank=True)
+    consent_withdrawn_on = models.DateField(
+        _("consent withdrawn on"),
+        null=True,
+        blank=True,
+        help_text=_("Processing based on consent stops; the information is anonymised later."),
+    )
+    cross_border_transfer = models.BooleanField(
+        _("provided outside mainland China"),
+        default=False,
+        help_text=_(
+            "Tick when the information goes to a recipient outside mainland China; contacts "
+            "of accounts outside the mainland always count as such."
+        ),
+    )
+    cross_border_recipient = models.CharField(
+        _("overseas recipient"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who receives it, and in which country or region."),
+    )
+    cross_border_consent_on = models.DateField(
+        _("separate consent to the transfer on"), null=True, blank=True
+    )
+    cross_border_withdrawn_on = models.DateField(
+        _("transfer consent withdrawn on"), null=True, blank=True
+    )
+    anonymised_at = models.DateTimeField(
+        _("anonymised"), null=True, blank=True, editable=False, db_index=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
@@ -386,6 +443,13 @@ class Contact(ChoiceLabels, models.Model):
             ),
             models.CheckConstraint(
                 condition=_choices_check("attitude", Attitude), name="contact_attitude_valid"
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("legal_basis", LegalBasis),
+                name="contact_legal_basis_valid",
+            ),
+            models.CheckConstraint(
+                condition=_choices_check("source", DataSource), name="contact_source_valid"
             ),
         ]
 
@@ -408,12 +472,114 @@ class Contact(ChoiceLabels, models.Model):
         labels = dict(ContactChannel.choices)
         return [str(labels.get(code, code)) for code in self.channel_preferences]
 
+    @property
+    def leaves_mainland(self) -> bool:
+        """Whether the person's information goes outside mainland China: marked so, or a
+        contact of an account outside the mainland (Hong Kong and Macao included)."""
+        if self.cross_border_transfer:
+            return True
+        account = self.account if self.account_id is not None else None
+        return account is not None and account.region not in MAINLAND_REGIONS
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+    @property
+    def consent_withdrawn(self) -> bool:
+        """Consent is the legal basis and the person has withdrawn it."""
+        return self.legal_basis == LegalBasis.CONSENT and self.consent_withdrawn_on is not None
+
+    @property
+    def processing_stopped(self) -> bool:
+        """No more use of the person's information: anonymised, consent withdrawn where it is
+        the basis, or the consent to a transfer abroad withdrawn. Reveals are refused."""
+        return (
+            self.is_anonymised
+            or self.consent_withdrawn
+            or (self.cross_border_withdrawn_on is not None and self.leaves_mainland)
+        )
+
+    @property
+    def privacy_gaps(self) -> list[str]:
+        """What the PIPL record of a contact still lacks, in the user's words."""
+        if self.is_anonymised:
+            return []
+        gaps = []
+        if not self.purpose:
+            gaps.append(str(_("purpose missing")))
+        if self.notice_given_on is None:
+            gaps.append(str(_("notice date missing")))
+        if self.leaves_mainland and self.cross_border_consent_on is None:
+            gaps.append(str(_("separate consent to the transfer abroad missing")))
+        return gaps
+
     def clean(self) -> None:
         unknown = set(self.channel_preferences or []) - set(ContactChannel.values)
         if unknown:
             raise ValidationError(
                 {"channel_preferences": _("Unknown channel: %(c)s") % {"c": ", ".join(unknown)}}
             )
+        errors = self._pipl_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def _pipl_errors(self) -> dict[str, Any]:
+        """The PIPL record's own rules: consent as the basis needs the date it was given; a
+        withdrawal comes after what it withdraws; information that leaves the mainland needs
+        the person's separate consent and the recipient (art. 39); no date in the future."""
+        if self.is_anonymised:
+            return {}
+        errors: dict[str, Any] = {}
+        now = today()
+        for name in (
+            "notice_given_on",
+            "consent_given_on",
+            "consent_withdrawn_on",
+            "cross_border_consent_on",
+            "cross_border_withdrawn_on",
+        ):
+            value = getattr(self, name)
+            if value is not None and value > now:
+                errors[name] = _("This date is in the future.")
+        if self.legal_basis == LegalBasis.CONSENT and self.consent_given_on is None:
+            errors.setdefault(
+                "consent_given_on",
+                _("Consent is the legal basis: record when the person gave it."),
+            )
+        if self.consent_withdrawn_on is not None:
+            if self.consent_given_on is None:
+                errors.setdefault(
+                    "consent_withdrawn_on", _("A withdrawal needs the consent it withdraws.")
+                )
+            elif self.consent_withdrawn_on < self.consent_given_on:
+                errors.setdefault(
+                    "consent_withdrawn_on", _("Consent cannot be withdrawn before it was given.")
+                )
+        if self.leaves_mainland:
+            if self.cross_border_consent_on is None:
+                errors.setdefault(
+                    "cross_border_consent_on",
+                    _(
+                        "This information leaves mainland China: record the person's separate "
+                        "consent to the transfer."
+                    ),
+                )
+            if not self.cross_border_recipient.strip():
+                errors["cross_border_recipient"] = _(
+                    "Name the recipient outside mainland China and its country or region."
+                )
+        if self.cross_border_withdrawn_on is not None:
+            if self.cross_border_consent_on is None:
+                errors.setdefault(
+                    "cross_border_withdrawn_on", _("A withdrawal needs the consent it withdraws.")
+                )
+            elif self.cross_border_withdrawn_on < self.cross_border_consent_on:
+                errors.setdefault(
+                    "cross_border_withdrawn_on",
+                    _("Consent cannot be withdrawn before it was given."),
+                )
+        return errors
 
 
 def exposure_by_currency(projects: Iterable[Project]) -> list[dict[str, Any]]:

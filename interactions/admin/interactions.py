@@ -67,6 +67,42 @@ class InteractionAdmin(admin.ModelAdmin):
     list_select_related = ("account", "channel", "created_by")
     inlines = [FollowUpInline]
     show_full_result_count = False
+    # Confidential notes are read in the portal by the account team and compliance (logged);
+    # the admin never shows them, to anyone, nor decrypts them into a form: a confidential
+    # interaction's page here says only that it has notes.
+    exclude = ("confidential_summary", "confidential_outcome")
+
+    def get_exclude(self, request: HttpRequest, obj: Interaction | None = None) -> tuple[str, ...]:
+        if obj is not None and obj.is_confidential:
+            return (*self.exclude, "summary", "outcome")
+        return self.exclude
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Interaction | None = None
+    ) -> tuple[str, ...]:
+        if obj is not None and obj.is_confidential:
+            # Opening it again would bring its notes here; that is for the account team.
+            return ("is_confidential", "notes_kept")
+        return ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Interaction]:
+        # Never even decrypted here (a save writes only the columns it loaded or set).
+        return super().get_queryset(request).defer(*self.exclude)
+
+    @admin.display(description=_("notes"))
+    def notes_kept(self, obj: Interaction) -> str:
+        return str(
+            _(
+                "Confidential: encrypted, read in the portal by the account team and "
+                "compliance only."
+            )
+        )
+
+    def save_model(self, request: HttpRequest, obj: Interaction, form: Any, change: bool) -> None:
+        if "summary" in form.cleaned_data:  # an open (or new) interaction's form
+            # Ticked confidential here, its notes go to the encrypted columns.
+            obj.set_notes(summary=obj.summary, outcome=obj.outcome)
+        super().save_model(request, obj, form, change)
 
     # Corrections made here keep the account's contact stats (cadence, risk scan) current.
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:

@@ -96,7 +96,12 @@ class InteractionForm(forms.Form):
     is_confidential = forms.BooleanField(
         label=_("Confidential"),
         required=False,
-        help_text=_("Only the account team (owner, team members, team lead) will see it."),
+        help_text=_(
+            "Only the account team (owner, team members, team lead) and compliance will see "
+            "it, and its summary and outcome are stored encrypted. The subject is not "
+            "encrypted (it names the interaction in the change log and Django admin): keep "
+            "what is confidential in the summary and outcome."
+        ),
     )
     internal_participants = UserChoiceField(
         label=_("Internal participants"), queryset=User.objects.none(), required=False
@@ -157,8 +162,8 @@ class InteractionForm(forms.Form):
             "channel": interaction.channel_id,
             "occurred_at": timezone.localtime(interaction.occurred_at),
             "subject": interaction.subject,
-            "summary": interaction.summary,
-            "outcome": interaction.outcome,
+            "summary": interaction.notes.summary,
+            "outcome": interaction.notes.outcome,
             "meeting_link": interaction.meeting_link,
             "is_confidential": interaction.is_confidential,
             "internal_participants": [u.pk for u in interaction.internal_participants.all()],

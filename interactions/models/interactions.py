@@ -7,7 +7,7 @@ interaction services) so they stay set-based at a million interactions.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from kam.fields import EncryptedTextField
 from kam.links import link
 from kam.model_mixins import ChoiceLabels
 
@@ -61,8 +62,22 @@ class Channel(models.Model):
         return self.name
 
 
+class InteractionNotes(NamedTuple):
+    """An interaction's notes, wherever they are kept."""
+
+    summary: str
+    outcome: str
+
+
 class Interaction(ChoiceLabels, models.Model):
-    """One contact between us and an account through a channel."""
+    """One contact between us and an account through a channel.
+
+    Its notes (summary and outcome) are kept in plain columns while the interaction is open
+    and in encrypted ones (``confidential_*``, kam.fields) while it is confidential; the other
+    pair is empty, which a check constraint holds. Read them through ``notes`` and write
+    them through ``set_notes``. The subject stays plain: it names the interaction in lists,
+    the change log and Django admin.
+    """
 
     account = models.ForeignKey(
         "accounts.Account",
@@ -86,8 +101,13 @@ class Interaction(ChoiceLabels, models.Model):
     is_confidential = models.BooleanField(
         _("confidential"),
         default=False,
-        help_text=_("Visible only to the account team: the owner, team members and team lead."),
+        help_text=_(
+            "Visible only to the account team (the owner, team members and team lead) and to "
+            "compliance; its summary and outcome are encrypted at rest."
+        ),
     )
+    confidential_summary = EncryptedTextField(_("summary (confidential)"), blank=True)
+    confidential_outcome = EncryptedTextField(_("outcome (confidential)"), blank=True)
     internal_participants = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("internal participants"),
@@ -121,6 +141,15 @@ class Interaction(ChoiceLabels, models.Model):
                 fields=["account", "-occurred_at", "-id"], name="interaction_timeline_idx"
             ),
         ]
+        constraints = [
+            # A confidential interaction's notes are never in the plain columns, and an open
+            # one keeps none in the encrypted ones: the notes are in one place only.
+            models.CheckConstraint(
+                condition=Q(is_confidential=True, summary="", outcome="")
+                | Q(is_confidential=False, confidential_summary="", confidential_outcome=""),
+                name="interaction_notes_placed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d} {self.subject}"
@@ -130,6 +159,23 @@ class Interaction(ChoiceLabels, models.Model):
 
     def get_additional_data(self) -> dict[str, Any]:
         return {"account_id": self.account_id}
+
+    @property
+    def notes(self) -> InteractionNotes:
+        """The summary and outcome: decrypted when the interaction is confidential."""
+        if self.is_confidential:
+            return InteractionNotes(self.confidential_summary, self.confidential_outcome)
+        return InteractionNotes(self.summary, self.outcome)
+
+    def set_notes(self, *, summary: str, outcome: str) -> None:
+        """Put the notes where ``is_confidential`` says they belong (the encrypted columns while
+        it is set, the plain ones otherwise) and empty the other pair. Set the flag first."""
+        if self.is_confidential:
+            self.confidential_summary, self.confidential_outcome = summary, outcome
+            self.summary = self.outcome = ""
+        else:
+            self.summary, self.outcome = summary, outcome
+            self.confidential_summary = self.confidential_outcome = ""
 
     @property
     def meeting_platform(self) -> str:

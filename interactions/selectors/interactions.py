@@ -2,7 +2,8 @@
 
 Everything starts from accounts.selectors (the one door). Confidential interactions are
 visible only to the account team — the owner, users on the account team and the team lead —
-and never to the all-accounts readers (executives, risk, compliance) nor in exports.
+and to compliance, who read their notes one interaction at a time, each read logged; never
+to the other all-accounts readers (executives, risk, administrators) nor in exports.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from accounts.selectors import (
 )
 from kam.models import Notification, User, person_name
 from kam.quarters import portal_tz, today
+from kam.roles import Role
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
 from ..models.interactions import meeting_platform
@@ -68,7 +70,35 @@ def is_account_team(*, user: User, account: Account) -> bool:
 # ---------------------------------------------------------------- interactions
 
 
+def reads_confidential_as_compliance(user: User) -> bool:
+    """Compliance reads every confidential interaction (each read of its notes logged)."""
+    return user.is_authenticated and user.has_role(Role.COMPLIANCE)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfidentialAccess:
+    """How a user reaches an account's confidential interactions: as one of its account team
+    (like any other interaction), or as compliance (listed, but their notes are shown only
+    on the interaction's own page, and that read is logged), or not at all."""
+
+    team: bool = False
+    compliance: bool = False
+
+    @property
+    def sees(self) -> bool:
+        return self.team or self.compliance
+
+
+def confidential_access(*, user: User, account: Account) -> ConfidentialAccess:
+    """``account`` was fetched through the one door for ``user``."""
+    if is_account_team(user=user, account=account):
+        return ConfidentialAccess(team=True)
+    return ConfidentialAccess(compliance=reads_confidential_as_compliance(user))
+
+
 def _confidential_filter(user: User) -> Q:
+    if reads_confidential_as_compliance(user):
+        return Q()
     return Q(is_confidential=False) | account_team_q(user, prefix="account__")
 
 
@@ -84,17 +114,22 @@ def interaction_list_for_export(*, user: User) -> QuerySet[Interaction]:
     return Interaction.objects.filter(account_filter_for_user(user=user), is_confidential=False)
 
 
-def _timeline(*, account: Account, on_team: bool) -> QuerySet[Interaction]:
+def _timeline(*, account: Account, access: ConfidentialAccess) -> QuerySet[Interaction]:
     qs = Interaction.objects.filter(account=account)
-    if not on_team:
+    if not access.sees:
         qs = qs.filter(is_confidential=False)
     return qs.order_by("-occurred_at", "-pk")
 
 
-def timeline_values(*, account: Account, on_team: bool) -> QuerySet[Interaction, dict[str, Any]]:
+def timeline_values(
+    *, account: Account, access: ConfidentialAccess, with_confidential_notes: bool = False
+) -> QuerySet[Interaction, dict[str, Any]]:
     """The timeline as the page reads it: plain values, newest first, ready to paginate and
-    to hand to ``timeline_rows``."""
-    return _timeline(account=account, on_team=on_team).values(*TIMELINE_VALUES)
+    to hand to ``timeline_rows``. Confidential notes are read (and decrypted) for the account
+    team, and for compliance only when ``with_confidential_notes`` (a logged read)."""
+    notes = access.team or (access.compliance and with_confidential_notes)
+    columns = (*TIMELINE_VALUES, *(CONFIDENTIAL_NOTES if notes else ()))
+    return _timeline(account=account, access=access).values(*columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +153,7 @@ class TimelineRow:
     is_confidential: bool
     summary: str
     outcome: str
+    notes_withheld: bool  # confidential, shown on its own page only (compliance: logged)
     when_iso: str
     when: str
     people: str
@@ -143,6 +179,8 @@ TIMELINE_VALUES = (
     "created_by__first_name",
     "created_by__last_name",
 )
+# The encrypted notes of confidential interactions: read only by those who may see them.
+CONFIDENTIAL_NOTES = ("confidential_summary", "confidential_outcome")
 
 
 def timeline_rows(interactions: Any, *, on: dt.date) -> list[TimelineRow]:
@@ -198,14 +236,20 @@ def timeline_rows(interactions: Any, *, on: dt.date) -> list[TimelineRow]:
     for i in interactions:
         local = timezone.localtime(i["occurred_at"])
         logged_by = i["created_by__username"]
+        summary, outcome, withheld = i["summary"], i["outcome"], False
+        if i["is_confidential"]:
+            withheld = "confidential_summary" not in i
+            summary = i.get("confidential_summary", "")
+            outcome = i.get("confidential_outcome", "")
         rows.append(
             TimelineRow(
                 pk=i["pk"],
                 subject=i["subject"],
                 channel=(chinese and i["channel__name_zh"]) or i["channel__name"],
                 is_confidential=i["is_confidential"],
-                summary=i["summary"],
-                outcome=i["outcome"],
+                summary=summary,
+                outcome=outcome,
+                notes_withheld=withheld,
                 when_iso=local.isoformat(),
                 when=local.strftime("%Y-%m-%d %H:%M"),
                 people=", ".join(people[i["pk"]]),
@@ -224,14 +268,16 @@ def timeline_rows(interactions: Any, *, on: dt.date) -> list[TimelineRow]:
 
 
 def interaction_get_for_user(
-    *, user: User, account: Account, pk: int | str, on_team: bool
+    *, account: Account, pk: int | str, access: ConfidentialAccess
 ) -> Interaction:
     """One interaction of an account fetched through the one door; 404 when confidential
-    and ``user`` is not on the account team."""
+    and ``access`` does not see confidential interactions."""
     try:
-        return _timeline(account=account, on_team=on_team).select_related("channel").get(pk=pk)
+        interaction = _timeline(account=account, access=access).select_related("channel").get(pk=pk)
     except (Interaction.DoesNotExist, ValueError) as exc:
         raise Http404("No such interaction.") from exc
+    interaction.account = account  # already in hand: no query for it
+    return interaction
 
 
 def channel_choices() -> QuerySet[Channel]:

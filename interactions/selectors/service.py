@@ -382,6 +382,8 @@ EXPORT_COLUMNS: tuple[tuple[Any, str], ...] = (
     (_("Business hours with the clock paused"), "paused_seconds"),
     (_("Satisfaction"), "satisfaction"),
 )
+# What those columns are (kam.data_levels): the export's data-security level.
+EXPORT_DATA = ("service_request.facts", "account.name", "account.profile", "user.name")
 
 
 def service_report_export_rows(

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
 from kam.audit import audit_update
-from kam.models import User
+from kam.client_address import client_address
+from kam.models import AccessLog, User
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
 
@@ -130,12 +132,11 @@ def interaction_create(
         channel=channel,
         occurred_at=occurred_at,
         subject=subject,
-        summary=summary,
-        outcome=outcome,
         meeting_link=meeting_link,
         is_confidential=is_confidential,
         created_by=user,
     )
+    interaction.set_notes(summary=summary, outcome=outcome)  # encrypted when confidential
     interaction.full_clean()
     interaction.save()
     if internal_participants:
@@ -163,7 +164,10 @@ def interaction_update(
     contacts: Sequence[Contact] = (),
     follow_ups: Sequence[FollowUpData] = (),
 ) -> Interaction:
-    """Correct a logged interaction; new follow-up actions are added to the existing ones."""
+    """Correct a logged interaction; new follow-up actions are added to the existing ones.
+
+    Marking it confidential moves its notes to the encrypted columns and empties the plain
+    ones; marking it open again moves them back."""
     account = interaction.account
     _validate(
         account=account,
@@ -175,10 +179,9 @@ def interaction_update(
     interaction.channel = channel
     interaction.occurred_at = occurred_at
     interaction.subject = subject
-    interaction.summary = summary
-    interaction.outcome = outcome
     interaction.meeting_link = meeting_link
     interaction.is_confidential = is_confidential
+    interaction.set_notes(summary=summary, outcome=outcome)
     interaction.full_clean()
     interaction.save()
     interaction.internal_participants.set(internal_participants)
@@ -193,6 +196,26 @@ def interaction_delete(*, interaction: Interaction, user: User) -> None:
     account_id = interaction.account_id
     interaction.delete()
     contact_stats_refresh(account_id=account_id)
+
+
+# The AccessLog field of a read of a confidential interaction's notes.
+CONFIDENTIAL_NOTES_FIELD = "confidential_notes"
+
+
+def interaction_notes_read_log(
+    *, user: User, interaction: Interaction, request: HttpRequest | None = None
+) -> AccessLog:
+    """Record that ``user`` (compliance, not on the account team) read the notes of a
+    confidential interaction: who, when, from where, which interaction. Never the notes."""
+    return AccessLog.objects.create(
+        user=user,
+        action=AccessLog.Action.REVEAL,
+        account_id=interaction.account_id,
+        object_repr=f"{interaction} ({interaction.account})"[:200],
+        field=CONFIDENTIAL_NOTES_FIELD,
+        ip_address=client_address(request) if request is not None else None,
+        detail={"interaction_id": interaction.pk},
+    )
 
 
 @transaction.atomic

@@ -1,7 +1,8 @@
 """Relationship timeline, logging interactions, follow-up actions (issue 4).
 
 Every view reaches the account through accounts.selectors (404 when not yours, 403 when you
-may only read); confidential interactions are shown to the account team only."""
+may only read); confidential interactions are shown to the account team, and to compliance,
+who read the notes of each on its own page, a read that is logged."""
 
 from __future__ import annotations
 
@@ -53,8 +54,8 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     against the tier's target and the senior contacts not met lately."""
     user = request_user(request)
     account = account_get_for_user(user=user, pk=pk, related=("contact_stats",))
-    on_team = selectors.is_account_team(user=user, account=account)
-    interactions = selectors.timeline_values(account=account, on_team=on_team)
+    access = selectors.confidential_access(user=user, account=account)
+    interactions = selectors.timeline_values(account=account, access=access)
     page = Paginator(interactions, PAGE_SIZE).get_page(request.GET.get("page"))
     policy = tier_policy(account.tier)
     return render(
@@ -72,7 +73,7 @@ def timeline(request: HttpRequest, pk: int) -> HttpResponse:
             "not_met": selectors.senior_contacts_not_met(account=account),
             "coverage_days": selectors.COVERAGE_DAYS,
             "can_edit": account_can(user=user, account=account, right=Right.RELATIONSHIP),
-            "on_team": on_team,
+            "on_team": access.team,
             "timeline_url": reverse("interactions:timeline", args=[account.pk]),
             "follow_up_base": _follow_up_base(account.pk),
         },
@@ -107,6 +108,8 @@ def timeline_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase
         what=f"Interactions of {account.display_name}",
         headers=[header for header, _path in columns],
         rows=interactions.values_list(*(path for _header, path in columns)).iterator(2000),
+        # The summary and outcome are the notes (level 3): the export always asks why.
+        fields=("interaction.facts", "interaction.notes", "user.name"),
         count=interactions.count(),
         account_id=account.pk,
     )
@@ -114,22 +117,28 @@ def timeline_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase
 
 @login_required
 def interaction_detail(request: HttpRequest, pk: int, interaction_pk: int) -> HttpResponse:
+    """One interaction with its notes. Compliance reading a confidential one (not being on
+    its account team) is written to the access log before the page is shown."""
     user = request_user(request)
     account = account_get_for_user(user=user, pk=pk, related=("contact_stats",))
-    on_team = selectors.is_account_team(user=user, account=account)
+    access = selectors.confidential_access(user=user, account=account)
     interaction = selectors.interaction_get_for_user(
-        user=user, account=account, pk=interaction_pk, on_team=on_team
+        account=account, pk=interaction_pk, access=access
     )
+    if interaction.is_confidential and not access.team:
+        services.interaction_notes_read_log(user=user, interaction=interaction, request=request)
     return render(
         request,
         "interactions/interaction_detail.html",
         {
             "account": account,
             "interaction": interaction,
+            "notes": interaction.notes,
+            "on_team": access.team,
             "row": selectors.timeline_rows(
-                selectors.timeline_values(account=account, on_team=on_team).filter(
-                    pk=interaction.pk
-                ),
+                selectors.timeline_values(
+                    account=account, access=access, with_confidential_notes=True
+                ).filter(pk=interaction.pk),
                 on=today(),
             )[0],
             "can_edit": account_can(user=user, account=account, right=Right.RELATIONSHIP),
@@ -148,9 +157,10 @@ def _form_page(
     account = account_get_for_user(user=user, pk=account_pk, right=Right.RELATIONSHIP)
     interaction = None
     if interaction_pk is not None:
+        # Editing shows the notes: the account team's, never compliance's (who may only read).
         on_team = selectors.is_account_team(user=user, account=account)
         interaction = selectors.interaction_get_for_user(
-            user=user, account=account, pk=interaction_pk, on_team=on_team
+            account=account, pk=interaction_pk, access=selectors.ConfidentialAccess(team=on_team)
         )
     data = request.POST if request.method == "POST" else None
     initial = InteractionForm.initial_for(interaction) if interaction else None

@@ -131,6 +131,7 @@ def request_list_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         what="Service requests",
         headers=[header for header, _path in selectors.EXPORT_COLUMNS],
         rows=_request_rows(queryset),
+        fields=selectors.EXPORT_DATA,
         count=queryset.count(),
         filters=applied,
     )
@@ -472,6 +473,7 @@ def report_export(request: HttpRequest, fmt: str = "csv") -> HttpResponseBase:
         what=f"Service report {start:%Y-%m-%d}–{end:%Y-%m-%d} ({kind})",
         headers=headers,
         rows=rows,
+        fields=selectors.EXPORT_DATA if kind == "requests" else ("figures.aggregate", "user.name"),
         count=count,
         detail={"report": "service", "kind": kind, "start": str(start), "end": str(end)},
     )

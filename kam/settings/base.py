@@ -41,9 +41,14 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "csp",
+    # Two-step sign-in: TOTP authenticator apps and single-use recovery codes (kam/mfa.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "kam",
     "accounts",
     "interactions",
+    "privacy",
     "risk",
     "dashboard",
     "demo",
@@ -57,8 +62,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the code step (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "kam.middleware.UserLanguageMiddleware",
     "kam.middleware.UserSessionMiddleware",
+    # Sends a session that owes the code step to it (or to enrolment) before any other page.
+    "kam.middleware.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -137,6 +146,30 @@ AXES_HANDLER = "kam.login_throttle.LoginAttemptHandler"
 AXES_USERNAME_CALLABLE = "kam.login_throttle.attempted_username"
 AXES_CLIENT_IP_CALLABLE = "kam.client_address.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Wrong two-step codes count as failed sign-ins too (kam/mfa.py): never record what was typed.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+
+# Two-step sign-in (django-otp; kam/mfa.py). The roles whose sessions must pass the code step
+# (an authenticator app's code or a recovery code) before any page: role names of kam.roles.Role,
+# comma-separated; empty requires it of no role. Staff must pass it for Django admin whatever
+# their roles. Anyone else may enrol, and is then asked for a code at every sign-in.
+MFA_REQUIRED_ROLES = [
+    name.strip()
+    for name in env.list(
+        "MFA_REQUIRED_ROLES", default=["Administrator", "Executive", "Compliance", "Risk officer"]
+    )
+    if name.strip()
+]
+MFA_REQUIRED_FOR_ADMIN = True
+# Recovery codes made at enrolment and at each regeneration (each replaces the last set).
+MFA_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "KAM Portal"
+# Throttling of each device (django-otp): after n wrong codes in a row the device refuses every
+# code for 2**(n-1) seconds, until a right one; a password sign-in does not reset it.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# django-otp's own device admin never shows a secret key (the portal unregisters it anyway).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 
 def _networks(setting: str) -> list[str]:
@@ -236,6 +269,16 @@ AUDITLOG_MASK_CALLABLE = "kam.masking.mask_value"
 AUDITLOG_DISABLE_ON_RAW_SAVE = True
 # An export of at least this many rows asks why it is needed; the reason is logged with it.
 EXPORT_REASON_MIN_ROWS = env.int("EXPORT_REASON_MIN_ROWS", default=1000)
+# An export containing data of this data-security level or higher (JR/T 0197, 1-5:
+# kam/data_levels.py) asks why it is needed whatever its size.
+EXPORT_REASON_MIN_LEVEL = env.int("EXPORT_REASON_MIN_LEVEL", default=3)
+
+# ---------------------------------------------------------------- PIPL
+# Calendar days to answer a data-subject request. PIPL art. 50 sets no period; 15 days is
+# common practice (within GB/T 35273's 30 days and the regulators' 15 working days for apps).
+PRIVACY_REQUEST_DUE_DAYS = env.int("PRIVACY_REQUEST_DUE_DAYS", default=15)
+# Contacts anonymised per task of the daily retention job.
+PRIVACY_RETENTION_CHUNK_SIZE = env.int("PRIVACY_RETENTION_CHUNK_SIZE", default=500)
 
 # ---------------------------------------------------------------- e-mail
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -333,6 +376,24 @@ CELERY_BEAT_SCHEDULE = {
     "kam-audit-verify": {
         "task": "kam.audit_verify_scheduled",
         "schedule": crontab(hour=3, minute=10),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # PIPL retention: daily at 02:40 Beijing time, after the nightly rescoring has started and
+    # before the working day. The dispatcher lists the contacts whose retention rule has run
+    # out and queues them in chunks; each chunk checks again and anonymises a contact only
+    # while it is not anonymised yet (a locked, conditional write), so a repeated or retried
+    # run changes nothing twice.
+    "privacy-retention": {
+        "task": "privacy.retention_dispatch",
+        "schedule": crontab(hour=2, minute=40),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Data-subject requests past their due date: daily at 08:05 Beijing time, as compliance
+    # starts the day. Each request is claimed once (a conditional update) and its notices are
+    # keyed, so a re-run tells no one twice.
+    "privacy-requests-overdue": {
+        "task": "privacy.requests_overdue",
+        "schedule": crontab(hour=8, minute=5),
         "options": {"expires": 6 * 60 * 60},
     },
     # Proves the worker and beat are alive: the health page shows the last beat.

@@ -15,6 +15,11 @@ BLIND_INDEX_KEY = "test-only-blind-index-key"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False
 AXES_ENABLED = True
+# The suite signs users in with force_login, which skips the code step: no role needs it here
+# and staff reach Django admin without it. tests/kam/test_mfa*.py restore the production rule
+# (kam.settings.base) and prove its enforcement for every role, the admin and the flows.
+MFA_REQUIRED_ROLES = []
+MFA_REQUIRED_FOR_ADMIN = False
 # Dashboards computed on every view: tests compare figures with the lists behind them.
 DASHBOARD_CACHE_SECONDS = 0
 # One cache per test process, emptied before every test (tests/conftest.py): a test never

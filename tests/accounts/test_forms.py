@@ -185,6 +185,10 @@ def _contact_data(**overrides: Any) -> dict[str, Any]:
         "phone": "138 1234 1234",
         "email": "wang.wei@sunrise.cn",
         "is_primary": "on",
+        # The PIPL record (tests/privacy cover its rules).
+        "legal_basis": "contract",
+        "purpose": "Relationship management",
+        "source": "client",
     }
     data.update(overrides)
     return data

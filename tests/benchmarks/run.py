@@ -249,8 +249,9 @@ class HttpSession:
         except urllib.error.HTTPError as exc:
             return Response(exc.code, exc.read(), exc.geturl(), exc.headers)
 
-    def login(self, username: str, password: str) -> None:
-        """Log in once; a failure stops the run (django-axes locks out repeated failures)."""
+    def login(self, username: str, password: str, code: Callable[[], str] | None = None) -> None:
+        """Log in once, with the two-step code from ``code`` when the portal asks for one; a
+        failure stops the run (django-axes locks out repeated failures)."""
         status = self.get("/login/").status
         token = self._cookie("csrftoken")
         if status != 200 or not token:
@@ -268,6 +269,44 @@ class HttpSession:
             raise SystemExit(f"Login as {username} failed: HTTP {exc.code}.") from exc
         if landed.startswith("/login"):
             raise SystemExit(f"Login as {username} was refused (wrong DEMO_PASSWORD?).")
+        if landed.startswith("/mfa/"):
+            self._two_step(username, landed, code)
+
+    def _two_step(self, username: str, landed: str, code: Callable[[], str] | None) -> None:
+        """The code step after the password (kam.mfa), as a person types their app's code."""
+        if landed != "/mfa/verify/" or code is None:
+            raise SystemExit(
+                f"Login as {username} asks for two-step sign-in ({landed}) and the bench has no "
+                "authenticator for them: rebuild the book (without --reuse)."
+            )
+        form = urllib.parse.urlencode(
+            {"code": code(), "csrfmiddlewaretoken": self._cookie("csrftoken")}
+        ).encode()
+        request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
+            f"{self.base_url}/mfa/verify/",
+            data=form,
+            headers={"Referer": f"{self.base_url}/mfa/verify/"},
+        )
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                landed = urllib.parse.urlsplit(response.geturl()).path
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"Two-step code of {username} failed: HTTP {exc.code}.") from exc
+        if landed.startswith("/mfa/"):
+            raise SystemExit(f"The two-step code of {username} was refused.")
+
+
+def current_code(username: str) -> str:
+    """The code the user's authenticator shows now, computed from their device in the bench
+    database (the volume users have the demo authenticator, demo.mfa)."""
+    from demo.mfa import totp_code_when_due
+    from kam.mfa import mfa_authenticator
+    from kam.models import User
+
+    device = mfa_authenticator(User.objects.get(username=username))
+    if device is None:
+        raise SystemExit(f"{username} has no authenticator: rebuild the book (without --reuse).")
+    return totp_code_when_due(device)
 
 
 # ---------------------------------------------------------------- measuring
@@ -285,7 +324,7 @@ class Bench:
     def http(self, username: str) -> HttpSession:
         if username not in self.sessions:
             session = HttpSession(self.base_url)
-            session.login(username, self.password)
+            session.login(username, self.password, code=lambda: current_code(username))
             self.sessions[username] = session
         return self.sessions[username]
 
@@ -293,11 +332,20 @@ class Bench:
         """SQL queries of one request made in this process with Django's test client, as
         kam.bench.SqlTimingMiddleware counts them (for settings overridden here)."""
         from django.test import Client
+        from django_otp import DEVICE_ID_SESSION_KEY
 
+        from kam.mfa import mfa_authenticator
         from kam.models import User
 
         client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(User.objects.get(username=username))
+        user = User.objects.get(username=username)
+        client.force_login(user)
+        device = mfa_authenticator(user)
+        if device is not None:
+            # This session has passed the code step, as django_otp.login records it.
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
         response = client.get(path)
         if response.status_code != 200:
             raise SystemExit(f"{path} as {username} gave {response.status_code} in-process.")

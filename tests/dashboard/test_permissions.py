@@ -212,8 +212,10 @@ def test_confidential_interactions_never_leave_in_an_export(book: Cast) -> None:
     InteractionFactory.create(account=book.account, subject="Board secret", is_confidential=True)
     assert Interaction.objects.count() == 2
     for user in (book.owner, book.executive):
+        # Interaction notes are level 3: the export asks why whatever its size.
         response = client_for(user).get(
-            reverse("interactions:timeline_export", args=[book.account.pk, "csv"])
+            reverse("interactions:timeline_export", args=[book.account.pk, "csv"]),
+            {"export_reason": "Preparing the quarterly review"},
         )
         text = repr(_csv(response))
         assert "Open talk" in text

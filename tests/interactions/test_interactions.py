@@ -226,11 +226,11 @@ def test_senior_contacts_not_met_in_90_days(cast: Cast) -> None:
         ("lead", True),
         ("executive", False),
         ("risk", False),
-        ("compliance", False),
+        ("compliance", True),
         ("admin", False),
     ],
 )
-def test_confidential_interactions_only_for_the_account_team(
+def test_confidential_interactions_only_for_the_account_team_and_compliance(
     client, cast: Cast, who: str, sees: bool
 ) -> None:
     _log(cast, subject="Open note")

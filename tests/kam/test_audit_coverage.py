@@ -18,6 +18,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 import accounts.audit
 import interactions.audit
 import kam.audit
+import privacy.audit
 import risk.audit
 from interactions.services.interactions import follow_up_complete, follow_up_reopen
 from kam.models import AccessLog, User
@@ -32,12 +33,13 @@ from tests.risk.support import make_rule
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("kam", "accounts", "interactions", "risk", "dashboard", "demo")
+OUR_APPS = ("kam", "accounts", "interactions", "privacy", "risk", "dashboard", "demo")
 NOT_AUDITED = {
     **kam.audit.NOT_AUDITED,
     **accounts.audit.NOT_AUDITED,
     **interactions.audit.NOT_AUDITED,
     **risk.audit.NOT_AUDITED,
+    **privacy.audit.NOT_AUDITED,
     "dashboard.AccountQuarterSnapshot": "figures computed from audited records",
 }
 

@@ -8,13 +8,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import Account
-from demo.accounts import demo_password, seed_demo
+from demo.accounts import USERS, demo_password, seed_demo
 from demo.dashboard import seed_dashboard
 from demo.interactions import seed_interactions
+from demo.mfa import DEMO_MFA_SECRET, demo_mfa_devices_ensure
+from demo.privacy import seed_privacy
 from demo.risk import seed_risk
 from demo.service import seed_service_requests
 from demo.tiering import describe as describe_tiering
 from demo.tiering import seed_tiering
+from kam.models import User
 
 
 class Command(BaseCommand):
@@ -37,7 +40,15 @@ class Command(BaseCommand):
             return
         started = time.perf_counter()
         password = demo_password()
+        usernames = [spec.username for spec in USERS]
+        existing = set(
+            User.objects.filter(username__in=usernames).values_list("username", flat=True)
+        )
         result = seed_demo(password=password)
+        # Like the demo password, the demo authenticator is given only to users made now.
+        two_step = demo_mfa_devices_ensure(
+            User.objects.filter(username__in=set(usernames) - existing).order_by("username")
+        )
         tiering = seed_tiering()  # scoring model, scores, overrides, account plans
         if tiering.inputs or tiering.plans or tiering.overrides:
             self.stdout.write(describe_tiering(tiering) + ".")
@@ -52,6 +63,12 @@ class Command(BaseCommand):
         if service.requests:
             self.stdout.write(
                 f"Service requests: {service.requests}, {service.breaches} SLA breaches recorded."
+            )
+        privacy = seed_privacy()  # data-subject requests in every state (PIPL)
+        if privacy.requests:
+            self.stdout.write(
+                f"Privacy: {privacy.requests} data-subject requests, "
+                f"{privacy.anonymised} contact anonymised at a request."
             )
         risk = seed_risk()  # rules, covenants, ESG events, then a scan: alerts (read the above)
         self.stdout.write(
@@ -78,3 +95,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo logins (password {password!r}):")
             for username, role in result.logins:
                 self.stdout.write(f"  {username:<16} {role}")
+        if two_step:
+            self.stdout.write(
+                f"Two-step sign-in for {', '.join(two_step)}: demo authenticator secret "
+                f"{DEMO_MFA_SECRET}, or `python manage.py demo_mfa_code USERNAME` for the code."
+            )

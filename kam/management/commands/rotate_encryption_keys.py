@@ -30,18 +30,23 @@ def encrypted_columns() -> list[tuple[type[models.Model], list[str]]]:
 
 
 def rotate_model(model: type[models.Model], columns: list[str], batch_size: int) -> int:
-    """Rotate the tokens of ``columns`` in ``model``'s table; returns the rows rewritten."""
+    """Rotate the tokens of ``columns`` in ``model``'s table; returns the rows rewritten.
+
+    Rows whose encrypted columns are all empty hold nothing to rotate and are not read (most
+    interactions: only confidential ones have encrypted notes)."""
     qn = connection.ops.quote_name
     table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
     cols = ", ".join(qn(c) for c in columns)
     assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
+    stored = " OR ".join(f"COALESCE({qn(c)}, '') <> ''" for c in columns)
     rewritten, last_pk = 0, None
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            where = f"WHERE {pk} > %s " if last_pk is not None else ""
+            after = f"{pk} > %s AND " if last_pk is not None else ""
             params: list[Any] = [last_pk] if last_pk is not None else []
             cursor.execute(
-                f"SELECT {pk}, {cols} FROM {table} {where}ORDER BY {pk} LIMIT %s",  # noqa: S608
+                f"SELECT {pk}, {cols} FROM {table} WHERE {after}({stored}) "  # noqa: S608
+                f"ORDER BY {pk} LIMIT %s",
                 [*params, batch_size],
             )
             rows = cursor.fetchall()
