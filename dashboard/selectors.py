@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.urls import reverse
@@ -473,13 +474,18 @@ def risk_levels(scope: Scope, accounts: int) -> list[Row]:
         .values("account_id")
         .annotate(level=Max("severity"))
     )
-    sql, params = per_account.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT level, COUNT(*) FROM ({sql}) per_account GROUP BY level",  # noqa: S608
-            params,
-        )
-        counts = {int(level): n for level, n in cursor.fetchall()}
+    counts: dict[int, int] = {}
+    try:
+        sql, params = per_account.query.sql_with_params()
+    except EmptyResultSet:
+        pass  # a scope of no account at all (a user whose book is empty): no alert either
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT level, COUNT(*) FROM ({sql}) per_account GROUP BY level",  # noqa: S608
+                params,
+            )
+            counts = {int(level): n for level, n in cursor.fetchall()}
     counts[int(RiskLevel.GREEN)] = accounts - sum(counts.values())
     base = scope.account_params()
     return [
