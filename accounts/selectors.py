@@ -172,9 +172,18 @@ def _book(user: User) -> _Book | None:
             reaches: dict[int, set[str]] = {}
             for row in rows:
                 reaches.setdefault(row["pk"], set()).add(row["how"])
+            # A book of hundreds of accounts is reached in a handful of ways: each
+            # combination's rights are worked out once.
+            combined: dict[frozenset[str], frozenset[Right]] = {}
+            rights = {}
+            for pk, how in reaches.items():
+                key = frozenset(how)
+                if key not in combined:
+                    combined[key] = rights_of(key)
+                rights[pk] = combined[key]
             read = _Book(
                 read=sorted(reaches),
-                rights={pk: rights_of(how) for pk, how in reaches.items()},
+                rights=rights,
                 owned=sorted(pk for pk, how in reaches.items() if OWNER in how),
             )
         user.__dict__["_book"] = read
