@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
+
+from kam.models import User
+from kam.roles import Role
 
 from .forms import ContactPersonalDataForm
 from .models import (
@@ -64,7 +68,8 @@ class AccountAdmin(GuardedModelAdmin):
         # Saved one by one so each change lands in the audit trail.
         for account in queryset:
             account.status = status
-            account.save(update_fields=["status", "updated_at"])
+            account.stamp_exit()
+            account.save(update_fields=["status", "exited_at", "updated_at"])
         self.message_user(request, _("%(n)d accounts updated.") % {"n": queryset.count()})
 
 
@@ -89,6 +94,15 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ("name", "title", "account__legal_name_en", "account__legal_name_zh")
     autocomplete_fields = ("account",)
     readonly_fields = ("created_at", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Contact | None = None) -> list[str]:
+        """A withdrawal of consent once recorded, and the legal basis or transfer it stopped,
+        are compliance's to change (a privacy request), administrators' included."""
+        fields = list(super().get_readonly_fields(request, obj))
+        user = request.user
+        if obj is not None and not (isinstance(user, User) and user.has_role(Role.COMPLIANCE)):
+            fields += obj.compliance_only_fields
+        return fields
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: Contact) -> str:

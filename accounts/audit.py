@@ -2,13 +2,15 @@
 contacts, projects, per-account grants, tier policies, the scoring models, tier overrides and
 account plans with their lines.
 
-Personal data is masked in the log (138****1234); blind indexes are never logged; the
-"last changed" stamps are left out (the entry has its own time). Each entry carries the
-account id in ``additional_data`` where the model knows it, so compliance can filter by
-account.
+Personal data is masked in the log (138****1234, 王***) and a contact is named by pseudonym
+("Contact #12"); blind indexes are never logged; the "last changed" stamps are left out (the
+entry has its own time). Each entry carries the account id in ``additional_data`` where the
+model knows it, so compliance can filter by account.
 """
 
 from auditlog.registry import auditlog
+
+from kam.pseudonyms import register_pseudonym
 
 from .models import (
     Account,
@@ -39,9 +41,13 @@ auditlog.register(AccountHandover)
 auditlog.register(AccountUserObjectPermission)
 auditlog.register(AccountGroupObjectPermission)
 auditlog.register(Project, exclude_fields=_STAMPS)
+# A contact is a person: the log names the record "Contact #12" and masks the name and title
+# as it masks the phone and e-mail (kam.masking.mask_value: "王***"), so nothing of the person
+# outlives their anonymisation in the log (README, "Audit trail").
+register_pseudonym(Contact, "Contact")
 auditlog.register(
     Contact,
-    mask_fields=["phone", "email"],
+    mask_fields=["name", "title", "phone", "email"],
     exclude_fields=["phone_index", "email_index", *_STAMPS],
 )
 auditlog.register(TierPolicy)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.core.validators import validate_email
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 
 from kam.fields import PersonalDataField
+from kam.forms import DATE_INPUT, CrispyMixin
 from kam.masking import mask_email, mask_phone
 from kam.models import User
 from kam.roles import Role
@@ -20,15 +20,7 @@ from .models import Account, Contact, Project
 from .selectors import owner_choices_for_user
 
 
-class _CrispyMixin:
-    """Crispy forms render the fields; the template supplies <form>, CSRF and buttons."""
-
-    def _setup_helper(self) -> None:
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-
-class AccountForm(_CrispyMixin, forms.ModelForm):
+class AccountForm(CrispyMixin, forms.ModelForm):
     website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
 
     class Meta:
@@ -108,7 +100,6 @@ CONTACT_PIPL_FIELDS = [
     "cross_border_consent_on",
     "cross_border_withdrawn_on",
 ]
-_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ContactPersonalDataForm(forms.ModelForm):
@@ -140,18 +131,29 @@ class ContactPersonalDataForm(forms.ModelForm):
             *CONTACT_PIPL_FIELDS,
         ]
         widgets = {
-            name: _DATE
+            name: DATE_INPUT
             for name in CONTACT_PIPL_FIELDS
             if name.endswith("_on")  # the dates of notice, consents and withdrawals
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, withdrawal_editable: bool = True, **kwargs: Any) -> None:
+        """``withdrawal_editable``: the user may change a withdrawal of consent once recorded,
+        and the legal basis or transfer it stopped (compliance; the privacy request flow).
+        Without it those fields are shown read-only and a post cannot change them."""
         super().__init__(*args, **kwargs)
         # What we use a person's information for is part of every record (PIPL art. 17).
         self.fields["purpose"].required = True
+        if not withdrawal_editable:
+            for name in self.instance.compliance_only_fields:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = _(
+                        "Consent has been withdrawn: only compliance changes this, through a "
+                        "privacy request."
+                    )
 
 
-class ContactForm(_CrispyMixin, ContactPersonalDataForm):
+class ContactForm(CrispyMixin, ContactPersonalDataForm):
     channel_preferences = forms.MultipleChoiceField(
         label=_("preferred channels"),
         choices=ContactChannel.choices,
@@ -163,7 +165,10 @@ class ContactForm(_CrispyMixin, ContactPersonalDataForm):
         # The account is the page's, not a choice.
         fields = [name for name in ContactPersonalDataForm.Meta.fields if name != "account"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        """Whoever edits the account's contacts keeps the PIPL record; a withdrawal once
+        recorded, and the legal basis or transfer it stopped, stay compliance's."""
+        kwargs["withdrawal_editable"] = user.has_role(Role.COMPLIANCE)
         super().__init__(*args, **kwargs)
         self._setup_helper()
         self.helper.layout = Layout(
@@ -172,7 +177,7 @@ class ContactForm(_CrispyMixin, ContactPersonalDataForm):
         )
 
 
-class ProjectForm(_CrispyMixin, forms.ModelForm):
+class ProjectForm(CrispyMixin, forms.ModelForm):
     class Meta:
         model = Project
         fields = [
@@ -201,7 +206,7 @@ class ProjectForm(_CrispyMixin, forms.ModelForm):
         self._setup_helper()
 
 
-class HandoverForm(_CrispyMixin, forms.Form):
+class HandoverForm(CrispyMixin, forms.Form):
     """The owner's request to hand an account to another relationship manager."""
 
     to_owner = forms.ModelChoiceField(label=_("hand over to"), queryset=User.objects.none())

@@ -11,8 +11,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kam.access_log import record_access
 from kam.links import link
 from kam.models import AccessLog, User
+from kam.pseudonyms import pseudonym
 from kam.services import notification_send
 
 from .models import Account, AccountHandover, AccountMembership, Contact, HandoverStatus, Project
@@ -70,7 +72,9 @@ def account_update(*, account: Account, **data: Any) -> Account:
     account.team = account.owner.team
     account.full_clean()
     # Never write ``tier`` from a form: a recompute or an override may have changed it since.
-    account.save(update_fields=[*ACCOUNT_FIELDS, "team", "updated_at"])
+    # ``exited_at``: stamped by full_clean when the status becomes exited, cleared when it
+    # leaves it (Account.stamp_exit), the start of its contacts' retention (privacy).
+    account.save(update_fields=[*ACCOUNT_FIELDS, "team", "exited_at", "updated_at"])
     enqueue_account_recompute(account.pk)
     return account
 
@@ -99,10 +103,6 @@ def project_save(*, project: Project) -> Project:
     return project
 
 
-def _client_ip(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
-
-
 @transaction.atomic
 def contact_reveal(
     *, user: User, contact: Contact, field: str, request: HttpRequest | None = None
@@ -115,13 +115,14 @@ def contact_reveal(
         raise PermissionDenied(
             _("The person has withdrawn consent or been anonymised: their data is not shown.")
         )
-    AccessLog.objects.create(
+    # The log outlives the person's data: "Contact #12 (Sunrise Power)", never the name.
+    record_access(
+        request,
+        AccessLog.Action.REVEAL,
         user=user,
-        action=AccessLog.Action.REVEAL,
         account_id=contact.account_id,
-        object_repr=f"{contact.name} ({contact.account})"[:200],
+        object_repr=f"{pseudonym(Contact, contact.pk)} ({contact.account})",
         field=field,
-        ip_address=_client_ip(request),
         detail={"contact_id": contact.pk},
     )
     return str(getattr(contact, field))

@@ -13,6 +13,8 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from kam.forms import add_service_errors
@@ -20,6 +22,7 @@ from kam.http import request_user
 from kam.models import User
 
 from . import selectors, services
+from .choices import MAINLAND_REGIONS
 from .forms import AccountForm, ContactForm, HandoverForm, ProjectForm
 from .models import Account, AccountHandover, AccountMembership, Contact, HandoverStatus, Project
 from .models.core import exposure_by_currency
@@ -29,6 +32,7 @@ from .tiering.selectors import TIERING_RELATED, TIERING_UNSHOWN
 PAGE_SIZE = 25
 
 
+@never_cache  # the account's contacts: names and masked personal data
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
@@ -121,6 +125,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     account = selectors.account_get_for_user(user=user, pk=pk, right=Right.EDIT_ACCOUNT)
+    region_before = account.region
     form = AccountForm(
         request.POST or None,
         instance=account,
@@ -132,14 +137,42 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.account_update(account=account, **form.cleaned_data)
         messages.success(request, _("Account saved."))
+        if region_before in MAINLAND_REGIONS:
+            _warn_transfers_without_consent(request, account)
         return redirect(account)
     return render(request, "accounts/account_form.html", {"form": form, "account": account})
+
+
+def _warn_transfers_without_consent(request: HttpRequest, account: Account) -> None:
+    """An account moved outside the mainland takes its contacts' information abroad: say how
+    many lack the person's separate consent (each shows the gap on the account page)."""
+    if account.region in MAINLAND_REGIONS:
+        return
+    lacking = account.contacts.filter(
+        anonymised_at__isnull=True, cross_border_consent_on__isnull=True
+    ).count()
+    if lacking:
+        messages.warning(
+            request,
+            ngettext(
+                "The account is now outside mainland China: %(n)d contact lacks the person's "
+                "separate consent to the transfer abroad. Record it on the contact.",
+                "The account is now outside mainland China: %(n)d contacts lack the persons' "
+                "separate consent to the transfer abroad. Record it on each contact.",
+                lacking,
+            )
+            % {"n": lacking},
+        )
 
 
 def _contact_form(request: HttpRequest, account: Account, contact: Contact | None) -> HttpResponse:
     if contact is not None and contact.is_anonymised:
         raise PermissionDenied(_("This contact has been anonymised; there is nothing to edit."))
-    form = ContactForm(request.POST or None, instance=contact or Contact(account=account))
+    form = ContactForm(
+        request.POST or None,
+        instance=contact or Contact(account=account),
+        user=request_user(request),
+    )
     if request.method == "POST" and form.is_valid():
         services.contact_save(contact=form.instance)
         messages.success(request, _("Contact saved."))
@@ -151,6 +184,7 @@ def _contact_form(request: HttpRequest, account: Account, contact: Contact | Non
     )
 
 
+@never_cache  # the record of a person (and on an error, what was just typed of it)
 @login_required
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.account_get_for_user(
@@ -159,6 +193,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _contact_form(request, account, None)
 
 
+@never_cache
 @login_required
 def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     account = selectors.account_get_for_user(
@@ -168,6 +203,7 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
     return _contact_form(request, account, contact)
 
 
+@never_cache  # a decrypted phone or e-mail: never kept by a browser or proxy
 @login_required
 @require_POST
 def contact_reveal(request: HttpRequest, pk: int, contact_pk: int, field: str) -> HttpResponse:

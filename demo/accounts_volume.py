@@ -269,6 +269,8 @@ def _account(rng: random.Random, index: int, owner: User) -> Account:
         team_id=owner.team_id,
         credit_rating=rng.choice(CREDIT_RATINGS),
         esg_rating=rng.choice(ESG_RATINGS),
+        # bulk_create runs no clean(): stamp the exit as Account.stamp_exit does.
+        exited_at=timezone.now() if status == AccountStatus.EXITED else None,
         **volume_inputs(index, tier),  # scoring inputs (tiering)
     )
 

@@ -10,10 +10,9 @@ from base64 import b32decode
 from collections.abc import Callable, Iterable
 
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kam.mfa import AUTHENTICATOR_NAME, mfa_required_by_role
-from kam.models import User
+from kam.models import TotpDevice, User
 
 # The secret of RFC 6238's test vectors ("12345678901234567890" in ASCII), in base32 as
 # authenticator apps take it. Published in the README: it protects nothing.
@@ -26,22 +25,23 @@ def demo_mfa_devices_ensure(users: Iterable[User]) -> list[str]:
     authenticator with the demo secret, unless they have one. Returns the usernames given one."""
     wanted = [user for user in users if user.is_staff or mfa_required_by_role(user)]
     enrolled = set(
-        TOTPDevice.objects.filter(user__in=wanted, confirmed=True).values_list("user_id", flat=True)
+        TotpDevice.objects.filter(user__in=wanted, confirmed=True).values_list("user_id", flat=True)
     )
     given = [user for user in wanted if user.pk not in enrolled]
     for user in given:
-        # One save per device (a handful of users), so that each is in the change log.
-        TOTPDevice.objects.create(
+        # One save per device (a handful of users), so that each is in the change log; the key
+        # is encrypted at rest as any other's.
+        TotpDevice.objects.create(
             user=user, name=AUTHENTICATOR_NAME, key=DEMO_MFA_KEY_HEX, confirmed=True
         )
     return [user.username for user in given]
 
 
-def _current_step(device: TOTPDevice) -> int:
+def _current_step(device: TotpDevice) -> int:
     return (int(time.time()) - device.t0) // device.step + device.drift
 
 
-def totp_code(device: TOTPDevice) -> str | None:
+def totp_code(device: TotpDevice) -> str | None:
     """The code ``device`` accepts now, computed from its key as an authenticator app does
     (``django_otp.oath.totp``); None when this time step's code was accepted already (each is
     accepted once): the next one comes within ``device.step`` seconds."""
@@ -53,7 +53,7 @@ def totp_code(device: TOTPDevice) -> str | None:
     return f"{token:0{device.digits}d}"
 
 
-def totp_code_when_due(device: TOTPDevice, *, sleep: Callable[[float], None] = time.sleep) -> str:
+def totp_code_when_due(device: TotpDevice, *, sleep: Callable[[float], None] = time.sleep) -> str:
     """``totp_code``, waiting for the next time step when this one's code was used already."""
     while (code := totp_code(device)) is None:
         sleep(device.step - (int(time.time()) - device.t0) % device.step + 0.1)

@@ -10,6 +10,8 @@ they changed, never what they say. Service requests also keep their own state hi
 
 from auditlog.registry import auditlog
 
+from kam.audit import audit_m2m_by_pseudonym
+
 from .models import (
     AccountSponsor,
     Channel,
@@ -28,8 +30,10 @@ auditlog.register(
     exclude_fields=_STAMPS,
     mask_fields=["summary", "outcome", "confidential_summary", "confidential_outcome"],
     mask_callable="kam.audit.mask_secret",
-    m2m_fields={"internal_participants", "contacts"},
+    m2m_fields={"internal_participants"},
 )
+# Contacts are people: logged as "Contact #12", never by name (kam.pseudonyms).
+audit_m2m_by_pseudonym(Interaction, "contacts")
 auditlog.register(StrategicReview, exclude_fields=_STAMPS, m2m_fields={"executives"})
 auditlog.register(FollowUp)
 auditlog.register(AccountSponsor)

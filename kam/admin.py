@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -10,23 +12,25 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .client_address import client_address
-from .mfa import mfa_reset_by_admin, mfa_status
+from .mfa import mfa_enrolment_code_outstanding, mfa_reset_by_admin, mfa_status
 from .models import AccessLog, Heartbeat, Notification, Team, User
 from .services import user_sessions_end_by_admin
 
-# django-otp's own device pages would let an administrator make a device for someone else, with
-# a key of their choosing; the one thing the admin does to two-step sign-in is reset a user's
-# (UserAdmin below). Their apps come before kam in INSTALLED_APPS, so they are registered by now.
-for _device_model in (TOTPDevice, StaticDevice):
-    if admin.site.is_registered(_device_model):
-        admin.site.unregister(_device_model)
+# A change of a user made from their change page's buttons, or from the user list's actions:
+# done to the users given, it may answer with a page of its own (None: back to where it came).
+UserChange = Callable[[HttpRequest, list[User]], HttpResponse | None]
+
+# The two-step devices (kam.TotpDevice, kam.RecoveryCodeDevice) have no admin pages: nobody can
+# make a device for someone else. The one thing the admin does to two-step sign-in is reset a
+# user's (UserAdmin below).
 
 
 @admin.register(User)
@@ -64,7 +68,14 @@ class UserAdmin(DjangoUserAdmin):
             return "—"
         status = mfa_status(obj)
         if status.authenticator is None:
-            return str(_("Off"))
+            issued = mfa_enrolment_code_outstanding(obj)
+            if issued is None:
+                return str(_("Off"))
+            if issued.is_expired():
+                return str(_("Off; the enrolment code of the last reset has expired"))
+            return str(_("Off; enrolment code valid until %(when)s")) % {
+                "when": timezone.localtime(issued.expires_at).strftime("%Y-%m-%d %H:%M")
+            }
         return ngettext(
             "On; %(count)d recovery code left",
             "On; %(count)d recovery codes left",
@@ -72,19 +83,39 @@ class UserAdmin(DjangoUserAdmin):
         ) % {"count": status.recovery_codes_left}
 
     def get_urls(self) -> list[URLPattern]:
+        buttons = {"end-sessions": self._end_sessions, "reset-mfa": self._reset_mfa}
         return [
-            path(
-                "<id>/end-sessions/",
-                self.admin_site.admin_view(self.end_sessions_view),
-                name="kam_user_end_sessions",
-            ),
-            path(
-                "<id>/reset-mfa/",
-                self.admin_site.admin_view(self.reset_mfa_view),
-                name="kam_user_reset_mfa",
+            *(
+                path(
+                    f"<id>/{slug}/",
+                    self.admin_site.admin_view(self._user_button_view(change)),
+                    name=f"kam_user_{slug.replace('-', '_')}",
+                )
+                for slug, change in buttons.items()
             ),
             *super().get_urls(),
         ]
+
+    def _user_button_view(self, change: UserChange) -> Callable[[HttpRequest, str], HttpResponse]:
+        """A change page's button (a POST) doing ``change`` to that one user, if the
+        administrator may change them."""
+
+        def view(request: HttpRequest, id: str) -> HttpResponse:
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            user = self.get_object(request, unquote(id))
+            if user is None:
+                raise Http404
+            if not self.has_change_permission(request, user):
+                raise PermissionDenied
+            response = change(request, [user])
+            if response is not None:
+                return response
+            return HttpResponseRedirect(
+                reverse("admin:kam_user_change", args=[user.pk], current_app=self.admin_site.name)
+            )
+
+        return view
 
     def _end_sessions(self, request: HttpRequest, users: list[User]) -> None:
         admin_user = request.user
@@ -108,54 +139,34 @@ class UserAdmin(DjangoUserAdmin):
     def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         self._end_sessions(request, list(queryset))
 
-    def end_sessions_view(self, request: HttpRequest, id: str) -> HttpResponse:
-        """The change page's "End all sessions" button (a POST)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        user = self.get_object(request, unquote(id))
-        if user is None:
-            raise Http404
-        if not self.has_change_permission(request, user):
-            raise PermissionDenied
-        self._end_sessions(request, [user])
-        return HttpResponseRedirect(
-            reverse("admin:kam_user_change", args=[user.pk], current_app=self.admin_site.name)
-        )
-
-    def _reset_mfa(self, request: HttpRequest, users: list[User]) -> None:
+    def _reset_mfa(self, request: HttpRequest, users: list[User]) -> HttpResponse:
+        """Reset the users' two-step sign-in, and show the one-time enrolment codes issued —
+        this once, on a page no browser or proxy keeps (never in a message: messages are kept
+        in a cookie or the session until shown)."""
         admin_user = request.user
         assert isinstance(admin_user, User)
         address = client_address(request)
-        for user in users:
-            mfa_reset_by_admin(user=user, admin=admin_user, address=address)
-        self.message_user(
+        resets = [
+            mfa_reset_by_admin(user=user, admin=admin_user, address=address) for user in users
+        ]
+        response = TemplateResponse(
             request,
-            _(
-                "Two-step sign-in of %(users)s is reset and their sessions have ended; they set "
-                "it up again at their next sign-in if their role requires it."
-            )
-            % {"users": ", ".join(user.username for user in users)},
+            "admin/kam/user/mfa_reset_done.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Two-step sign-in reset"),
+                "opts": self.model._meta,
+                "codes": [reset.enrolment_code for reset in resets],
+            },
         )
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(
         description=_("Reset two-step sign-in of the selected users"), permissions=["change"]
     )
-    def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        self._reset_mfa(request, list(queryset))
-
-    def reset_mfa_view(self, request: HttpRequest, id: str) -> HttpResponse:
-        """The change page's "Reset two-step sign-in" button (a POST)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        user = self.get_object(request, unquote(id))
-        if user is None:
-            raise Http404
-        if not self.has_change_permission(request, user):
-            raise PermissionDenied
-        self._reset_mfa(request, [user])
-        return HttpResponseRedirect(
-            reverse("admin:kam_user_change", args=[user.pk], current_app=self.admin_site.name)
-        )
+    def reset_mfa(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse:
+        return self._reset_mfa(request, list(queryset))
 
 
 class MemberInline(admin.TabularInline):

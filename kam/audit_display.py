@@ -3,7 +3,9 @@ instead of codes, related records by name instead of ids, local times to the sec
 
 Entries stay as django-auditlog stored them; this is presentation only (the audit trail page
 and its export). Names of related records are read in one query per related model for a whole
-page of entries, never one per value.
+page of entries, never one per value. A record about a person is stored under its pseudonym
+("Contact #12", ``kam.pseudonyms``) and shown by its present name, which after the person's
+anonymisation is the anonymised one; a record deleted since keeps its pseudonym.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import User
+from .pseudonyms import pseudonym_label, pseudonym_pk
 
 ACTION_LABELS = {
     LogEntry.Action.CREATE: gettext_lazy("Created"),
@@ -117,6 +120,14 @@ def _is_relation(model_field: models.Field[Any, Any] | None) -> bool:
     )
 
 
+def _pseudonymous_m2m(model_field: models.Field[Any, Any] | None) -> bool:
+    """A many-to-many field whose records the log names by pseudonym."""
+    if model_field is None or not model_field.many_to_many:
+        return False
+    related = model_field.related_model
+    return isinstance(related, type) and pseudonym_label(related) is not None
+
+
 def _names(wanted: dict[type[models.Model], set[str]]) -> dict[tuple[type[models.Model], str], str]:
     """Each related record's name, one query per related model."""
     names: dict[tuple[type[models.Model], str], str] = {}
@@ -140,6 +151,9 @@ class _Formatter:
         wanted: dict[type[models.Model], set[str]] = defaultdict(set)
         for entry in entries:
             model = entry.content_type.model_class()
+            if pseudonym_label(model) is not None:
+                assert model is not None
+                wanted[model].add(entry.object_pk)
             for name, values in (entry.changes_dict or {}).items():
                 model_field = _model_field(model, name)
                 if _is_relation(model_field) and isinstance(values, list | tuple):
@@ -147,7 +161,23 @@ class _Formatter:
                     related = model_field.related_model
                     assert isinstance(related, type)
                     wanted[related].update(str(v) for v in values if v not in EMPTY)
+                elif _pseudonymous_m2m(model_field) and isinstance(values, dict):
+                    assert model_field is not None
+                    person = model_field.related_model
+                    assert isinstance(person, type)
+                    for text in values.get("objects", []):
+                        pk = pseudonym_pk(person, str(text))
+                        if pk is not None:
+                            wanted[person].add(pk)
         self.names = _names(wanted)
+
+    def pseudonymous(self, model: type[models.Model] | None, text: str) -> str:
+        """A record stored as "Contact #12", by its present name when it still exists."""
+        pk = pseudonym_pk(model, text) if model is not None else None
+        if pk is None:
+            return text
+        assert model is not None
+        return self.names.get((model, pk), text)
 
     def value(self, model_field: models.Field[Any, Any] | None, value: Any) -> str:
         if value in EMPTY:
@@ -184,6 +214,11 @@ class _Formatter:
             label = capfirst(str(model_field.verbose_name)) if model_field is not None else name
             if isinstance(values, dict) and values.get("type") == "m2m":
                 objects = [str(o) for o in values.get("objects", [])]
+                if _pseudonymous_m2m(model_field):
+                    assert model_field is not None
+                    related = model_field.related_model
+                    assert isinstance(related, type)
+                    objects = [self.pseudonymous(related, o) for o in objects]
                 adding = values.get("operation") == "add"
                 lines.append(
                     ChangeLine(
@@ -201,6 +236,12 @@ class _Formatter:
                 lines.append(ChangeLine(label=label, old=old, new=new))
         return lines
 
+    def _record(self, model: type[models.Model] | None, entry: LogEntry) -> str:
+        if pseudonym_label(model) is None:
+            return entry.object_repr
+        assert model is not None
+        return self.names.get((model, str(entry.object_pk)), entry.object_repr)
+
     def entry(self, entry: LogEntry) -> DisplayEntry:
         model = entry.content_type.model_class()
         kind = (
@@ -215,7 +256,7 @@ class _Formatter:
             actor=person(entry.actor, entry.actor_email),
             action=str(ACTION_LABELS.get(entry.action, entry.get_action_display())),
             kind=kind,
-            record=entry.object_repr,
+            record=self._record(model, entry),
             account_id=account_id if isinstance(account_id, int) else None,
             lines=self.lines(entry),
         )

@@ -87,3 +87,24 @@ def check_mfa_roles(app_configs: Any, **kwargs: Any) -> list[Error]:
             id="kam.E007",
         )
     ]
+
+
+@register("security", deploy=True)
+def check_mfa_admin_required(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """An empty or shortened MFA_REQUIRED_ROLES would let administrators (and superusers) in
+    with a password alone: production (DEBUG off) refuses it unless acknowledged."""
+    from .roles import Role
+
+    if settings.DEBUG or Role.ADMIN in settings.MFA_REQUIRED_ROLES:
+        return []
+    if getattr(settings, "MFA_ALLOW_OPTIONAL_ADMIN", False):
+        return []
+    return [
+        Error(
+            f"MFA_REQUIRED_ROLES does not name {Role.ADMIN!s}: administrators would sign in "
+            "with a password alone.",
+            hint=f"Add {Role.ADMIN!s} to MFA_REQUIRED_ROLES, or set MFA_ALLOW_OPTIONAL_ADMIN=true "
+            "to accept that two-step sign-in is optional for administrators (see .env.example).",
+            id="kam.E008",
+        )
+    ]

@@ -237,3 +237,16 @@ def blind_index(value: str) -> str:
     if not key:
         raise ImproperlyConfigured("BLIND_INDEX_KEY is empty: set it (see .env.example).")
     return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def secret_digest(value: str, *, purpose: str) -> str:
+    """A keyed HMAC-SHA256 of a random secret a user types (a recovery code, an enrolment
+    code), stored in its place: a database dump alone neither shows the secret nor lets one be
+    guessed offline. The key is derived from BLIND_INDEX_KEY for ``purpose``, so a digest of
+    one purpose is no blind index, nor a digest of another purpose. The secrets are random, so
+    a fast keyed hash is enough (no password hasher's stretching)."""
+    key = settings.BLIND_INDEX_KEY
+    if not key:
+        raise ImproperlyConfigured("BLIND_INDEX_KEY is empty: set it (see .env.example).")
+    derived = hmac.new(key.encode(), f"kam secret digest: {purpose}".encode(), hashlib.sha256)
+    return hmac.new(derived.digest(), value.encode(), hashlib.sha256).hexdigest()

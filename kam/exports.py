@@ -162,6 +162,17 @@ def _ask_reason(
     )
 
 
+def _reason(request: HttpRequest, *, given: str) -> str:
+    """The reason logged with an export: the caller's when it gives a valid one (an export a
+    recorded request asked for: nothing a URL parameter may replace), else the one the user
+    typed (``export_reason``)."""
+    given = " ".join(given.split())[:REASON_MAX_LENGTH]
+    if len(given) >= REASON_MIN_LENGTH:
+        return given
+    typed = " ".join((request.GET.get(REASON_PARAM, "") or "").split())[:REASON_MAX_LENGTH]
+    return typed or given
+
+
 def _safe_referer(request: HttpRequest) -> str:
     referer = request.META.get("HTTP_REFERER", "")
     if referer and url_has_allowed_host_and_scheme(
@@ -202,7 +213,7 @@ def export_response(
     """
     check_format(fmt)
     level = level_of(fields)
-    reason = " ".join((request.GET.get(REASON_PARAM, "") or reason).split())[:REASON_MAX_LENGTH]
+    reason = _reason(request, given=reason)
     if reason_required(count, level) and len(reason) < REASON_MIN_LENGTH:
         return _ask_reason(request, count=count, what=what, tried=bool(reason), level=level)
     detail = {**(detail or {}), "data_level": int(level) if level else None}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
@@ -10,6 +11,17 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+
+# A date picker that round-trips the ISO date the browser sends.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CrispyMixin:
+    """Crispy forms render the fields; the template supplies <form>, CSRF and buttons."""
+
+    def _setup_helper(self) -> None:
+        self.helper = FormHelper()
+        self.helper.form_tag = False
 
 
 class AuditFilterForm(forms.Form):
@@ -92,3 +104,39 @@ class MFACodeForm(forms.Form):
                 "The six-digit code your authenticator app shows now, or one of your recovery "
                 "codes."
             )
+
+
+class MFAReauthenticationForm(MFACodeForm):
+    """A change of one's two-step sign-in: the password again, and a current code."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    field_order = ["password", "code"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("autofocus", None)
+
+
+class MFAEnrolmentCodeForm(forms.Form):
+    """The one-time enrolment code an administrator gave after resetting two-step sign-in.
+    Named ``code`` like the other codes, so that django-axes never records what was typed."""
+
+    code = forms.CharField(
+        label=_("Enrolment code"),
+        max_length=40,
+        help_text=_(
+            "The one-time code the administrator who reset your two-step sign-in gave you."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+    )

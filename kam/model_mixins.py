@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models import Q
 from django.utils import translation
+
+
+def choices_check(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
+    """The condition of a ``CheckConstraint`` that keeps ``field`` to ``choices`` (or empty,
+    with ``blank``): the database refuses a code no form offers, whoever writes the row."""
+    condition = Q(**{f"{field}__in": choices.values})
+    return condition | Q(**{field: ""}) if blank else condition
+
 
 _LABELS: dict[tuple[int, str | None], dict[Any, str]] = {}
 

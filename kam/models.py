@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from base64 import b32encode
+from binascii import unhexlify
+from typing import Any
+from urllib.parse import quote, urlencode
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+from django_otp.util import random_hex
 
+from . import crypto
+from .fields import EncryptedTextField
 from .roles import ALL_ACCOUNTS_READERS, AUDIT_READERS, Role
 from .user_agents import describe_user_agent
 
@@ -37,7 +49,9 @@ def person_name(username: str, first_name: str, last_name: str) -> str:
     return f"{first_name} {last_name}".strip() or username
 
 
-class User(AbstractUser):
+# The two-step devices' ``user`` comes from django-otp, which has no type information: mypy's
+# Django plugin cannot name their reverse managers here (``totpdevice_set``, unused).
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     language = models.CharField(
         _("language"),
         max_length=10,
@@ -360,3 +374,205 @@ class UserSession(models.Model):
     def device(self) -> str:
         """The browser and system, as a person reads them ("Chrome on Windows")."""
         return describe_user_agent(self.user_agent)
+
+
+# ---------------------------------------------------------------- two-step sign-in (kam.mfa)
+# django-otp's own TOTP and static devices keep the authenticator's secret and the recovery
+# codes in plain text; these keep the secret encrypted and the codes as keyed digests, and are
+# django-otp devices all the same (django_otp.login, OTPMiddleware, throttling).
+
+# What a device saves after a code is checked: never the encrypted key again.
+_THROTTLE_FIELDS = ["throttling_failure_timestamp", "throttling_failure_count"]
+
+
+class TotpDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A user's authenticator app (TOTP, RFC 6238), its secret key (hex) encrypted at rest.
+
+    Made confirmed, once a code from the app was accepted at enrolment (kam.mfa); one per user.
+    Each time step's code is accepted once (``last_t``), and wrong codes throttle the device
+    (django-otp's ThrottlingMixin, ``OTP_TOTP_THROTTLE_FACTOR``)."""
+
+    # Annotated: django-otp has no type information, so mypy's Django plugin cannot tell that
+    # this is a model and infer its fields' types as it does for the others.
+    key: models.TextField[str, str] = EncryptedTextField(_("secret key"), default=random_hex)
+    step: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
+        _("time step (seconds)"), default=30
+    )
+    t0: models.BigIntegerField[int, int] = models.BigIntegerField(
+        _("start of the first time step (Unix time)"), default=0
+    )
+    digits: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
+        _("digits"), default=6
+    )
+    tolerance: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
+        _("time steps of tolerance"), default=1
+    )
+    drift: models.SmallIntegerField[int, int] = models.SmallIntegerField(
+        _("drift (time steps)"), default=0
+    )
+    last_t: models.BigIntegerField[int, int] = models.BigIntegerField(
+        _("time step of the last code accepted"), default=-1
+    )
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(confirmed=True),
+                name="totpdevice_one_per_user",
+            ),
+        ]
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.key.encode())
+
+    @property
+    def config_url(self) -> str:
+        """The otpauth:// address an authenticator app scans (Key Uri Format), named by
+        ``OTP_TOTP_ISSUER`` and the username."""
+        issuer = str(getattr(settings, "OTP_TOTP_ISSUER", "") or "").replace(":", "")
+        label = self.user.get_username()
+        params = urlencode(
+            {
+                "secret": b32encode(self.bin_key).decode(),
+                "algorithm": "SHA1",
+                "digits": self.digits,
+                "period": self.step,
+            }
+        )
+        if issuer:
+            label = f"{issuer}:{label}"
+            params += f"&issuer={quote(issuer)}"
+        return f"otpauth://totp/{quote(label)}?{params}"
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1))
+
+    def match(self, token: str) -> bool:
+        """Whether ``token`` is the code of a time step after the last one accepted, within
+        ``tolerance`` steps of now; a match is remembered (``last_t``, ``drift``), unsaved."""
+        try:
+            code = int(token)
+        except ValueError:
+            return False
+        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        totp.time = time.time()
+        if not totp.verify(code, self.tolerance, self.last_t + 1):
+            return False
+        self.last_t = totp.t()
+        self.drift = totp.drift
+        return True
+
+    def verify_token(self, token: Any) -> bool:
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return False
+        if self.match(str(token)):
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save(update_fields=[*_THROTTLE_FIELDS, "last_t", "drift", "last_used_at"])
+            return True
+        self.throttle_increment(commit=False)
+        self.save(update_fields=_THROTTLE_FIELDS)
+        return False
+
+
+class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A user's single-use recovery codes (``codes``, kept as keyed digests): each signs in
+    once. Wrong codes throttle the device (``OTP_STATIC_THROTTLE_FACTOR``)."""
+
+    class Meta:
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(fields=["user"], name="recoverycodedevice_one_per_user"),
+        ]
+
+    @staticmethod
+    def digest(code: str) -> str:
+        return crypto.secret_digest(code, purpose="recovery code")
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1))
+
+    def verify_token(self, token: Any) -> bool:
+        """Whether ``token`` (as the user typed it, normalised by kam.mfa) is one of the codes
+        left; a code accepted is deleted, so that it never signs in again."""
+        allowed, _info = self.verify_is_allowed()
+        if not allowed:
+            return False
+        used, _deleted = RecoveryCode.objects.filter(
+            device=self, digest=self.digest(str(token))
+        ).delete()
+        if used:
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save(update_fields=[*_THROTTLE_FIELDS, "last_used_at"])
+            return True
+        self.throttle_increment(commit=False)
+        self.save(update_fields=_THROTTLE_FIELDS)
+        return False
+
+
+class RecoveryCode(models.Model):
+    """One recovery code, as its keyed digest (kam.crypto.secret_digest): shown once, when made."""
+
+    device = models.ForeignKey(
+        RecoveryCodeDevice,
+        verbose_name=_("recovery codes"),
+        on_delete=models.CASCADE,
+        related_name="codes",
+    )
+    digest = models.CharField(_("digest"), max_length=64)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(fields=["device", "digest"], name="recoverycode_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.digest[:8]}"
+
+
+class MFAEnrolmentCode(models.Model):
+    """The one-time code an administrator's reset of two-step sign-in issues (kam.mfa): while
+    it exists, the user enrols only by typing it, so that a password alone no longer sets up an
+    authenticator for them. Shown once to the administrator, stored as a keyed digest, valid
+    until ``expires_at``; deleted when the user enrols. One per user (a new one replaces it)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="mfa_enrolment_code",
+    )
+    digest = models.CharField(_("digest"), max_length=64)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    expires_at = models.DateTimeField(_("valid until"))
+
+    class Meta:
+        verbose_name = _("two-step enrolment code")
+        verbose_name_plural = _("two-step enrolment codes")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def digest_of(code: str) -> str:
+        return crypto.secret_digest(code, purpose="enrolment code")
+
+    def is_expired(self, now: dt.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

@@ -5,30 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import ContactPersonalDataForm
+from kam.forms import DATE_INPUT, CrispyMixin
 from kam.quarters import today
 
-from .models import RequestKind
+from .models import DETAILS_MAX_LENGTH, REPLY_TO_MAX_LENGTH, RequestKind
 from .services import WITHDRAW_PROCESSING, WITHDRAW_TRANSFER
 
-_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
-
-class _Crispy:
-    def _setup_helper(self) -> None:
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-
-class RequestForm(_Crispy, forms.Form):
+class RequestForm(CrispyMixin, forms.Form):
     """What a person asked, when. The person is a contact (chosen before) or named here."""
 
     kind = forms.ChoiceField(label=_("request"), choices=RequestKind.choices)
-    received_on = forms.DateField(label=_("received on"), widget=_DATE)
+    received_on = forms.DateField(label=_("received on"), widget=DATE_INPUT)
     person_name = forms.CharField(
         label=_("person"),
         max_length=200,
@@ -37,12 +29,13 @@ class RequestForm(_Crispy, forms.Form):
     )
     reply_to = forms.CharField(
         label=_("reply to"),
-        max_length=200,
+        max_length=REPLY_TO_MAX_LENGTH,
         required=False,
         help_text=_("How to answer them (an address, a phone number)."),
     )
     details = forms.CharField(
         label=_("what they asked"),
+        max_length=DETAILS_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -80,7 +73,7 @@ class ContactSearchForm(forms.Form):
     )
 
 
-class NoteForm(_Crispy, forms.Form):
+class NoteForm(CrispyMixin, forms.Form):
     note = forms.CharField(
         label=_("how it was answered"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
@@ -90,7 +83,7 @@ class NoteForm(_Crispy, forms.Form):
         self._setup_helper()
 
 
-class RefuseForm(_Crispy, forms.Form):
+class RefuseForm(CrispyMixin, forms.Form):
     reason = forms.CharField(
         label=_("reason for refusing"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -107,7 +100,7 @@ class RefuseForm(_Crispy, forms.Form):
         self._setup_helper()
 
 
-class WithdrawForm(_Crispy, forms.Form):
+class WithdrawForm(CrispyMixin, forms.Form):
     which = forms.MultipleChoiceField(
         label=_("consent withdrawn"),
         choices=[
@@ -122,7 +115,7 @@ class WithdrawForm(_Crispy, forms.Form):
         self._setup_helper()
 
 
-class CorrectionForm(_Crispy, ContactPersonalDataForm):
+class CorrectionForm(CrispyMixin, ContactPersonalDataForm):
     """The contact as the person asked it corrected: the portal's masked personal-data form
     (a stored phone or e-mail is never sent to the browser), without the account."""
 

@@ -7,19 +7,21 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import LegalBasis
+from kam.fields import EncryptedTextField
 from kam.links import link
-from kam.model_mixins import ChoiceLabels
+from kam.masking import mask_value
+from kam.model_mixins import ChoiceLabels, choices_check
 
-
-def _valid(field: str, choices: type[models.TextChoices]) -> Q:
-    return Q(**{f"{field}__in": choices.values})
+# The form's limits, and the model's (the columns are ciphertext, longer than what they hold).
+REPLY_TO_MAX_LENGTH = 200
+DETAILS_MAX_LENGTH = 4000
 
 
 class RetentionClock(models.TextChoices):
@@ -46,6 +48,14 @@ class RetentionRule(models.Model):
         default=True,
         help_text=_("Untick to keep every contact on this basis (a legal hold)."),
     )
+    required_by_law = models.BooleanField(
+        _("required by law"),
+        default=False,
+        help_text=_(
+            "A law requires keeping the information for this period: a request to delete it "
+            "is refused until the period has run out."
+        ),
+    )
     note = models.CharField(
         _("why this period"),
         max_length=300,
@@ -60,10 +70,10 @@ class RetentionRule(models.Model):
         ordering = ["legal_basis"]
         constraints = [
             models.CheckConstraint(
-                condition=_valid("legal_basis", LegalBasis), name="retention_basis_valid"
+                condition=choices_check("legal_basis", LegalBasis), name="retention_basis_valid"
             ),
             models.CheckConstraint(
-                condition=_valid("clock", RetentionClock), name="retention_clock_valid"
+                condition=choices_check("clock", RetentionClock), name="retention_clock_valid"
             ),
             models.CheckConstraint(
                 condition=Q(retention_days__gte=1), name="retention_days_positive"
@@ -121,13 +131,17 @@ class DataSubjectRequest(ChoiceLabels, models.Model):
         blank=True,
         help_text=_("Who asked, when they are not one of our contacts."),
     )
-    reply_to = models.CharField(
+    # What the person wrote and where to answer them: encrypted at rest, shown in full only
+    # through a logged reveal (privacy.services.request_reveal), masked in the change log.
+    reply_to = EncryptedTextField(
         _("reply to"),
-        max_length=200,
         blank=True,
+        validators=[MaxLengthValidator(REPLY_TO_MAX_LENGTH)],
         help_text=_("How to answer them (an address, a phone number)."),
     )
-    details = models.TextField(_("what they asked"), blank=True)
+    details = EncryptedTextField(
+        _("what they asked"), blank=True, validators=[MaxLengthValidator(DETAILS_MAX_LENGTH)]
+    )
     received_on = models.DateField(_("received on"))
     due_on = models.DateField(_("answer due on"))
     recorded_by = models.ForeignKey(
@@ -151,6 +165,9 @@ class DataSubjectRequest(ChoiceLabels, models.Model):
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     overdue_notified_at = models.DateTimeField(_("overdue notice sent"), null=True, blank=True)
+    # The person, what they wrote and where to answer them are erased once the request is no
+    # longer needed as evidence, or at once when their contact is anonymised.
+    erased_at = models.DateTimeField(_("personal details erased"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
@@ -159,9 +176,11 @@ class DataSubjectRequest(ChoiceLabels, models.Model):
         verbose_name_plural = _("data-subject requests")
         ordering = ["due_on", "pk"]
         constraints = [
-            models.CheckConstraint(condition=_valid("kind", RequestKind), name="dsr_kind_valid"),
             models.CheckConstraint(
-                condition=_valid("status", RequestStatus), name="dsr_status_valid"
+                condition=choices_check("kind", RequestKind), name="dsr_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=choices_check("status", RequestStatus), name="dsr_status_valid"
             ),
             models.CheckConstraint(
                 condition=Q(due_on__gte=models.F("received_on")), name="dsr_due_after_receipt"
@@ -200,10 +219,30 @@ class DataSubjectRequest(ChoiceLabels, models.Model):
     @property
     def subject_name(self) -> str:
         """Who the request is about, as the list shows them. A request outlives its contact
-        (an account deleted since): it stays as the record of what was asked and answered."""
+        (an account deleted since) and the person's details (erased): it stays as the record
+        of what was asked and answered."""
         if self.contact is not None:
             return self.contact.name
-        return self.person_name or str(_("(contact deleted)"))
+        if self.person_name:
+            return self.person_name
+        return str(_("(details erased)") if self.erased_at else _("(contact deleted)"))
+
+    @property
+    def masked_reply_to(self) -> str:
+        return mask_value(self.reply_to)
+
+    @property
+    def evidence_ends_on(self) -> dt.date | None:
+        """The day the retention job erases the person's details from a closed request: they
+        are kept ``PRIVACY_REQUEST_RETENTION_DAYS`` after closing, as evidence of the answer."""
+        if self.closed_at is None:
+            return None
+        closed_on = timezone.localdate(self.closed_at)
+        return closed_on + dt.timedelta(days=settings.PRIVACY_REQUEST_RETENTION_DAYS)
+
+    @property
+    def holds_personal_details(self) -> bool:
+        return bool(self.person_name or self.reply_to or self.details)
 
 
 class RequestEvent(models.Model):
@@ -215,10 +254,12 @@ class RequestEvent(models.Model):
         EXPORTED = "exported", _("Copy exported")
         CORRECTED = "corrected", _("Information corrected")
         ANONYMISED = "anonymised", _("Information anonymised")
+        OBJECTION = "objection", _("Objection recorded")
         CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawal recorded")
         COMPLETED = "completed", _("Completed")
         REFUSED = "refused", _("Refused")
         OVERDUE = "overdue", _("Overdue: compliance notified")
+        ERASED = "erased", _("Personal details erased")
 
     request = models.ForeignKey(
         DataSubjectRequest,
@@ -249,3 +290,30 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.get_action_display()}"
+
+
+class RetentionRun(models.Model):
+    """One day's run of the retention job: what the dispatcher listed and what its chunks did.
+    A contact that could not be anonymised is recorded by its id and the kind of error, never
+    its data; the next day's run lists it again."""
+
+    on = models.DateField(_("day"), unique=True)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    listed = models.PositiveIntegerField(_("contacts listed"), default=0)
+    chunks = models.PositiveIntegerField(_("chunks"), default=0)
+    anonymised = models.PositiveIntegerField(_("contacts anonymised"), default=0)
+    # {"<contact id>": "<error class>"}: a retried chunk overwrites, a later success removes.
+    failures = models.JSONField(_("failures"), default=dict, blank=True)
+    requests_erased = models.PositiveIntegerField(_("requests erased"), default=0)
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-on"]
+
+    def __str__(self) -> str:
+        return self.on.isoformat()
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)

@@ -1,25 +1,30 @@
 """Writes of the privacy app: anonymising a contact (by the retention job or at a person's
-request) and the handling of data-subject requests. Every step of a request is in its history
+request), the handling of data-subject requests, and erasing the person's details from the
+requests once they are no longer needed. Every step of a request is in its history
 (``RequestEvent``) and in the change log; an anonymisation writes its own change-log entry,
 with the erased values masked, so the trail never keeps what was erased."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.choices import Attitude
+from accounts.choices import Attitude, LegalBasis
 from accounts.models import Contact
 from accounts.services import contact_save
-from kam.models import User
+from kam.access_log import record_access
+from kam.models import AccessLog, User
 from kam.quarters import today
 from kam.services import NotificationDraft, notification_send_many
 
@@ -29,8 +34,21 @@ from .models import (
     RequestEvent,
     RequestKind,
     RequestStatus,
+    RetentionRun,
 )
-from .selectors import expired_contact_ids, request_handlers
+from .selectors import (
+    expired_contact_ids,
+    request_export_allowed,
+    request_handler_check,
+    request_handlers,
+    retention_status,
+)
+
+logger = logging.getLogger(__name__)
+
+# Database errors that a retry can cure (a lost connection, a deadlock, a serialisation
+# failure, a lock timeout): the retention chunk is retried for these, and only these.
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
 
 # What an anonymisation erases; the rest of the row (account, seniority, influence, legal
 # basis and its dates) stays, so counts and stakeholder maps keep their numbers, and the
@@ -84,17 +102,65 @@ def contact_anonymise(*, contact: Contact, user: User | None, reason: str) -> bo
     LogEntry.objects.log_create(locked, **entry)
     for name in (*ERASED_FIELDS, "anonymised_at", "phone_index", "email_index", "updated_at"):
         setattr(contact, name, getattr(locked, name))
+    # The requests about the person keep only what evidence needs: their kind, dates, outcome
+    # and "Anonymised contact #12".
+    for request_id in DataSubjectRequest.objects.filter(
+        contact_id=locked.pk, erased_at__isnull=True
+    ).values_list("pk", flat=True):
+        request_erase(request_id=request_id, user=user, why=ERASED_CONTACT_ANONYMISED)
     return True
 
 
-def retention_anonymise(*, contact_ids: list[int], on: dt.date) -> int:
+def retention_run_start(*, on: dt.date, listed: int, chunks: int) -> RetentionRun:
+    """The run of ``on``: created by the day's first dispatch, its counts set again by a
+    repeated one (what a chunk did stays)."""
+    run, _created = RetentionRun.objects.update_or_create(
+        on=on, defaults={"listed": listed, "chunks": chunks}
+    )
+    return run
+
+
+def _run_record(run_id: int | None, *, pk: int, error: str = "", anonymised: bool) -> None:
+    """Note on the run what became of contact ``pk``: anonymised (counted once: a retried
+    chunk finds it done), failed (by the kind of error, never a value; a retry overwrites
+    it), or done after an earlier failure (no longer a failure)."""
+    if run_id is None:
+        return
+    with transaction.atomic():
+        run = RetentionRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            return
+        failures = dict(run.failures)
+        if error:
+            failures[str(pk)] = error
+        else:
+            failures.pop(str(pk), None)
+        run.failures = failures
+        run.anonymised = F("anonymised") + (1 if anonymised else 0)
+        run.save(update_fields=["failures", "anonymised"])
+
+
+def retention_anonymise(*, contact_ids: list[int], on: dt.date, run_id: int | None = None) -> int:
     """Anonymise those of ``contact_ids`` whose retention has run out by ``on``, checked again
-    now (a contact edited or met since the dispatch keeps its data). Each contact is its own
-    transaction, so a retry after a crash redoes only what is left. Returns how many."""
+    now (a contact edited or met since the dispatch keeps its data). Returns how many.
+
+    Each contact is its own transaction and is anonymised only while it is not yet, so a
+    retry redoes only what is left. A contact that fails is logged, counted on the day's run
+    (``run_id``) and skipped: the others go on, and the next day's run lists it again. A
+    transient database error (``TRANSIENT_DB_ERRORS``) is raised instead, so that the task
+    retries the chunk."""
     done = 0
     for pk in expired_contact_ids(on=on, among=contact_ids):
-        contact = Contact(pk=pk)
-        done += contact_anonymise(contact=contact, user=None, reason="retention")
+        try:
+            anonymised = contact_anonymise(contact=Contact(pk=pk), user=None, reason="retention")
+        except TRANSIENT_DB_ERRORS:
+            raise
+        except Exception as exc:
+            logger.exception("Retention: contact %s could not be anonymised", pk)
+            _run_record(run_id, pk=pk, error=type(exc).__name__, anonymised=False)
+            continue
+        _run_record(run_id, pk=pk, anonymised=anonymised)
+        done += anonymised
     return done
 
 
@@ -179,7 +245,8 @@ def request_create(
     )
     request.full_clean()
     request.save()
-    _event(request, user=user, action=RequestEvent.Action.RECORDED, note=request.details)
+    # What the person wrote stays in the request (encrypted), never in its history.
+    _event(request, user=user, action=RequestEvent.Action.RECORDED)
     _notify_handlers(
         request,
         title=_("New privacy request #%(pk)d") % {"pk": request.pk},
@@ -199,7 +266,15 @@ def _locked(request: DataSubjectRequest) -> DataSubjectRequest:
 
 
 def _refresh(request: DataSubjectRequest, locked: DataSubjectRequest) -> DataSubjectRequest:
-    for name in ("status", "handled_by_id", "outcome", "closed_at", "updated_at"):
+    for name in (
+        "status",
+        "handled_by_id",
+        "outcome",
+        "closed_at",
+        "updated_at",
+        *ERASED_REQUEST_FIELDS,
+        "erased_at",
+    ):
         setattr(request, name, getattr(locked, name))
     return request
 
@@ -272,10 +347,12 @@ def _needs_contact(request: DataSubjectRequest, kind: str) -> Contact:
 
 @transaction.atomic
 def request_record_export(*, request: DataSubjectRequest, user: User, fmt: str) -> None:
-    """Note in an access request's history that its copy was exported (the export itself is
-    in the access log)."""
+    """Note in an access request's history that its copy was exported, once the file has been
+    produced (the export itself is in the access log). Four eyes: never by who recorded it."""
     locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
     _needs_contact(locked, RequestKind.ACCESS)
+    if not request_export_allowed(request=locked, user=user):
+        raise PermissionDenied(_("Another compliance user or administrator exports this copy."))
     _event(
         locked,
         user=user,
@@ -307,10 +384,28 @@ def request_correct(
 
 @transaction.atomic
 def request_anonymise(*, request: DataSubjectRequest, user: User, note: str = "") -> bool:
-    """Delete the person as asked: anonymise their contact now, and close the request."""
+    """Delete the person as asked: anonymise their contact now, and close the request.
+
+    Refused while the retention rule of the contact's legal basis still keeps the information
+    — on hold (a legal hold), or a period a law requires not run out — as PIPL art. 47
+    allows: the request is then closed as refused, the reason (the rule, until when) recorded
+    as what the person is told, and nothing is erased. Returns whether it anonymised now."""
     locked = _locked(request)
     contact = _needs_contact(locked, RequestKind.DELETION)
+    refusal = "" if contact.is_anonymised else retention_status(contact).deletion_refusal
+    if refusal:
+        _close(
+            locked,
+            user=user,
+            status=RequestStatus.REFUSED,
+            action=RequestEvent.Action.REFUSED,
+            note=refusal,
+        )
+        _refresh(request, locked)
+        return False
     done = contact_anonymise(contact=contact, user=user, reason=f"request #{locked.pk}")
+    # The anonymisation erased the person's details from this request too.
+    locked.refresh_from_db(fields=[*ERASED_REQUEST_FIELDS, "erased_at"])
     _event(locked, user=user, action=RequestEvent.Action.ANONYMISED, from_status=locked.status)
     _close(
         locked,
@@ -327,33 +422,46 @@ WITHDRAW_PROCESSING = "processing"
 WITHDRAW_TRANSFER = "transfer"
 
 
+def objection_note(contact: Contact) -> str:
+    """What a withdrawal of consent means when consent is not the legal basis: the person's
+    objection is recorded, and processing on the basis we have goes on (PIPL art. 13: consent
+    is one basis among others; arts. 44 and 47 give no right to stop processing that a
+    contract or a legal duty requires). The person is told so."""
+    return _(
+        "Consent is not the legal basis of this information (%(basis)s): the person's objection "
+        "is recorded, and processing on that basis continues. To have the information deleted, "
+        "they may ask for its deletion."
+    ) % {"basis": contact.get_legal_basis_display()}
+
+
 @transaction.atomic
 def request_withdraw_consent(
     *, request: DataSubjectRequest, user: User, which: tuple[str, ...]
 ) -> Contact:
     """Record the withdrawal of the person's consent — to the processing, to the transfer
-    abroad, or both — on the day the request was received, and close the request. Where
-    consent is the legal basis, processing stops: reveals are refused and the retention job
-    anonymises the contact once its period after the withdrawal has run."""
+    abroad, or both — on the day the request was received, and close the request.
+
+    Where consent is the legal basis, processing stops: reveals are refused and the retention
+    job anonymises the contact once its period after the withdrawal has run. Where another
+    basis applies, withdrawing consent to the processing does not stop it: the withdrawal is
+    recorded as the person's objection (with the date, where a consent was recorded besides),
+    processing on that basis continues, and the request closes saying so. A transfer abroad
+    needs its own consent on any basis (art. 39): its withdrawal stops the transfer."""
     locked = _locked(request)
     contact = _needs_contact(locked, RequestKind.WITHDRAW_CONSENT)
     if not which:
         raise ValidationError({"which": _("Choose the consent the person withdraws.")})
-    notes = []
+    notes: list[str] = []
+    objection = ""
     if WITHDRAW_PROCESSING in which:
-        if contact.consent_given_on is None:
-            raise ValidationError(
-                {
-                    "which": _(
-                        "No consent to the processing is recorded: the information is "
-                        "processed on another legal basis (%(basis)s). Answer the request, "
-                        "or refuse it."
-                    )
-                    % {"basis": contact.get_legal_basis_display()}
-                }
-            )
-        contact.consent_withdrawn_on = max(locked.received_on, contact.consent_given_on)
-        notes.append(_("consent to the processing"))
+        if contact.legal_basis == LegalBasis.CONSENT:
+            assert contact.consent_given_on is not None  # the model requires it on this basis
+            contact.consent_withdrawn_on = max(locked.received_on, contact.consent_given_on)
+            notes.append(_("consent to the processing"))
+        else:
+            if contact.consent_given_on is not None and contact.consent_withdrawn_on is None:
+                contact.consent_withdrawn_on = max(locked.received_on, contact.consent_given_on)
+            objection = objection_note(contact)
     if WITHDRAW_TRANSFER in which:
         if contact.cross_border_consent_on is None:
             raise ValidationError(
@@ -363,19 +471,33 @@ def request_withdraw_consent(
         notes.append(_("consent to the transfer abroad"))
     contact_save(contact=contact)
     note = ", ".join(str(n) for n in notes)
-    _event(
-        locked,
-        user=user,
-        action=RequestEvent.Action.CONSENT_WITHDRAWN,
-        from_status=locked.status,
-        note=note,
-    )
+    outcome = []
+    if objection:
+        _event(
+            locked,
+            user=user,
+            action=RequestEvent.Action.OBJECTION,
+            from_status=locked.status,
+            note=objection,
+        )
+        outcome.append(objection)
+    if note:
+        _event(
+            locked,
+            user=user,
+            action=RequestEvent.Action.CONSENT_WITHDRAWN,
+            from_status=locked.status,
+            note=note,
+        )
+        outcome.append(
+            _("Withdrawal recorded: %(what)s; that processing has stopped.") % {"what": note}
+        )
     _close(
         locked,
         user=user,
         status=RequestStatus.DONE,
         action=RequestEvent.Action.COMPLETED,
-        note=_("Withdrawal recorded: %(what)s.") % {"what": note},
+        note=" ".join(outcome),
     )
     _refresh(request, locked)
     return contact
@@ -413,3 +535,74 @@ def requests_overdue_notify(*, request_ids: list[int], on: dt.date) -> int:
             )
             claimed += 1
     return claimed
+
+
+# ---------------------------------------------------------------- the person's details
+
+
+# What a request holds on the person beyond the evidence of its answer; erased once that is
+# no longer needed (``request_erase``).
+ERASED_REQUEST_FIELDS = ("person_name", "reply_to", "details")
+ERASED_CONTACT_ANONYMISED = "The person's contact was anonymised."
+ERASED_EVIDENCE_ENDED = "The request is no longer kept as evidence of its answer."
+REVEALABLE_REQUEST_FIELDS = ("reply_to", "details")
+
+
+@transaction.atomic
+def request_erase(*, request_id: int, user: User | None, why: str) -> bool:
+    """Erase the person from a request: their name, what they wrote and where to answer them,
+    and the notes of its history that copied what they wrote (before those were kept apart).
+    What evidence needs stays: the kind, the dates, the outcome, the account and the contact
+    ("Anonymised contact #12"). Once only (a retried job, a second anonymisation): returns
+    False when it was erased already. The change log records it with the values masked."""
+    locked = (
+        DataSubjectRequest.objects.select_for_update()
+        .filter(pk=request_id, erased_at__isnull=True)
+        .first()
+    )
+    if locked is None:
+        return False
+    for name in ERASED_REQUEST_FIELDS:
+        setattr(locked, name, "")
+    locked.erased_at = timezone.now()
+    locked.save(update_fields=[*ERASED_REQUEST_FIELDS, "erased_at", "updated_at"])
+    locked.events.filter(action=RequestEvent.Action.RECORDED).exclude(note="").update(note="")
+    _event(
+        locked, user=user, action=RequestEvent.Action.ERASED, from_status=locked.status, note=why
+    )
+    return True
+
+
+def requests_erase_past_evidence(*, request_ids: list[int], run_id: int | None = None) -> int:
+    """Erase the person's details from closed requests whose evidence period has run out
+    (``selectors.requests_past_evidence_ids``); each its own transaction. Returns how many."""
+    erased = 0
+    for pk in request_ids:
+        if not request_erase(request_id=pk, user=None, why=ERASED_EVIDENCE_ENDED):
+            continue  # erased already: a retry counts nothing twice
+        erased += 1
+        if run_id is not None:
+            RetentionRun.objects.filter(pk=run_id).update(requests_erased=F("requests_erased") + 1)
+    return erased
+
+
+@transaction.atomic
+def request_reveal(
+    *, request: DataSubjectRequest, user: User, field: str, http_request: HttpRequest | None
+) -> str:
+    """Return where to answer the person (``reply_to``) or what they wrote (``details``) in
+    full, and log who read it, when and from where, as a reveal of a contact's phone is
+    logged: compliance and administrators only, never the value itself."""
+    request_handler_check(user)
+    if field not in REVEALABLE_REQUEST_FIELDS:
+        raise ValueError(f"{field} is not a revealable field")
+    record_access(
+        http_request,
+        AccessLog.Action.REVEAL,
+        user=user,
+        account_id=request.account_id,
+        object_repr=f"Privacy request #{request.pk}",
+        field=f"privacy_request.{field}",
+        detail={"privacy_request": request.pk},
+    )
+    return str(getattr(request, field))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/correct/", views.request_correct, name="request_correct"),
     path("requests/<int:pk>/export.<str:fmt>", views.request_export, name="request_export"),
+    path("requests/<int:pk>/reveal/<str:field>/", views.request_reveal, name="request_reveal"),
     path(
         "accounts/<int:pk>/contacts/<int:contact_pk>/request/",
         views.contact_request,

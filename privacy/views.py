@@ -1,6 +1,9 @@
 """Pages of data-subject requests (PIPL). Compliance and administrators list, handle and
 answer them; whoever adds and edits an account's contacts records a request a contact made
-(403 without that right, 404 for an account out of reach, through the one door)."""
+(403 without that right, 404 for an account out of reach, through the one door).
+
+Every page here shows personal information: none may be kept by a browser or a proxy
+(``never_cache``: ``Cache-Control: no-store``)."""
 
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.choices import LegalBasis
 from accounts.models import Contact
 from accounts.rights import Right
 from accounts.selectors import account_get_for_user, contact_get_for_account
@@ -40,6 +45,7 @@ PAGE_SIZE = 25
 STATUS_FILTERS = ("open", "closed", "all")
 
 
+@never_cache
 @login_required
 @require_GET
 def request_list(request: HttpRequest) -> HttpResponse:
@@ -49,7 +55,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
-    page = Paginator(selectors.request_list(status=status), PAGE_SIZE).get_page(
+    page = Paginator(selectors.request_list(user=user, status=status), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -61,10 +67,12 @@ def request_list(request: HttpRequest) -> HttpResponse:
             "counts": selectors.request_counts(),
             "today": today(),
             "query": f"status={status}",
+            "run": selectors.retention_run_latest(),
         },
     )
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_create(request: HttpRequest) -> HttpResponse:
@@ -74,7 +82,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     selectors.request_handler_check(user)
     search = ContactSearchForm(request.GET or None)
     found = (
-        selectors.contact_search(query=search.cleaned_data["q"])
+        selectors.contact_search(user=user, query=search.cleaned_data["q"])
         if search.is_valid() and search.cleaned_data["q"]
         else None
     )
@@ -96,6 +104,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def contact_request(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
@@ -147,6 +156,7 @@ def _create(form: RequestForm, *, user: Any, contact: Contact | None) -> DataSub
 ACTIONS = ("start", "complete", "refuse", "anonymise", "withdraw")
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -177,6 +187,12 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "retention": selectors.retention_status(contact) if contact is not None else None,
             "overdue": dsr.is_overdue(today()),
             "kinds": RequestKind,
+            "may_export": selectors.request_export_allowed(request=dsr, user=user),
+            "objection": (
+                services.objection_note(contact)
+                if contact is not None and contact.legal_basis != LegalBasis.CONSENT
+                else ""
+            ),
         },
     )
 
@@ -198,7 +214,14 @@ def _act(request: HttpRequest, dsr: DataSubjectRequest, action: str, forms: dict
             messages.success(request, _("Request refused; the reason is recorded."))
         elif action == "anonymise":
             services.request_anonymise(request=dsr, user=user)
-            messages.success(request, _("The person's information is anonymised."))
+            if dsr.status == RequestStatus.REFUSED:
+                messages.warning(
+                    request,
+                    _("Not anonymised: %(reason)s The request is refused with this reason.")
+                    % {"reason": dsr.outcome},
+                )
+            else:
+                messages.success(request, _("The person's information is anonymised."))
         else:
             services.request_withdraw_consent(
                 request=dsr, user=user, which=tuple(form.cleaned_data["which"])
@@ -233,11 +256,14 @@ ACCESS_EXPORT_DATA = (
 )
 
 
+@never_cache
 @login_required
 @require_GET
 def request_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
     """An access request's copy of everything the portal holds on the person, as a file; the
-    export is logged (the request is its reason) and noted in the request's history."""
+    export is logged (the request is its reason) and, once the file is produced, noted in the
+    request's history. Four eyes: a compliance user or administrator other than the one who
+    recorded the request exports it (403 for the recorder)."""
     check_format(fmt)
     user = request_user(request)
     dsr = selectors.request_get_for_user(user=user, pk=pk)
@@ -245,22 +271,50 @@ def request_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
         raise Http404("Only an access request about a contact has a copy to export.")
     if dsr.status == RequestStatus.REFUSED:
         raise PermissionDenied(_("This request was refused."))
-    services.request_record_export(request=dsr, user=user, fmt=fmt)
-    return export_response(
+    if not selectors.request_export_allowed(request=dsr, user=user):
+        raise PermissionDenied(
+            _(
+                "You recorded this request: another compliance user or administrator exports "
+                "its copy (four eyes)."
+            )
+        )
+    response = export_response(
         request,
         user=user,
         fmt=fmt,
         name=f"privacy-access-{dsr.pk}",
         what=f"Access request #{dsr.pk} (contact #{dsr.contact.pk})",
         headers=ACCESS_EXPORT_COLUMNS,
-        rows=list(selectors.access_export_rows(dsr.contact)),
+        rows=list(selectors.access_export_rows(user=user, contact=dsr.contact)),
         fields=ACCESS_EXPORT_DATA,
         account_id=dsr.account_id,
         detail={"privacy_request": dsr.pk},
         reason=f"Data-subject access request #{dsr.pk} (PIPL art. 45)",
     )
+    if "attachment" in response.get("Content-Disposition", ""):
+        # The file is produced (not a form asking for a reason): only now is it in the history.
+        services.request_record_export(request=dsr, user=user, fmt=fmt)
+    return response
 
 
+@never_cache
+@login_required
+@require_POST
+def request_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    """Show where to answer the person, or what they wrote, in full: a deliberate read by
+    compliance or an administrator, logged like a reveal of a contact's phone."""
+    if field not in services.REVEALABLE_REQUEST_FIELDS:
+        raise Http404("Nothing to reveal there.")
+    user = request_user(request)
+    dsr = selectors.request_get_for_user(user=user, pk=pk)
+    value = services.request_reveal(request=dsr, user=user, field=field, http_request=request)
+    context = {"dsr": dsr, "field": field, "value": value}
+    if request.headers.get("HX-Request"):
+        return render(request, "privacy/_revealed.html", context)
+    return render(request, "privacy/request_reveal.html", context)
+
+
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_correct(request: HttpRequest, pk: int) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from stdnum.cn import uscc
@@ -21,7 +22,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from kam.fields import BlindIndexField, EncryptedTextField
 from kam.links import link
 from kam.masking import mask_email, mask_phone
-from kam.model_mixins import ChoiceLabels
+from kam.model_mixins import ChoiceLabels, choices_check
 from kam.quarters import today
 
 from ..choices import (
@@ -70,11 +71,6 @@ def validate_uscc(value: str) -> None:
             code="invalid_uscc",
             params={"reason": reason},
         ) from exc
-
-
-def _choices_check(field: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
-    condition = Q(**{f"{field}__in": choices.values})
-    return condition | Q(**{field: ""}) if blank else condition
 
 
 class Account(ChoiceLabels, models.Model):
@@ -155,6 +151,9 @@ class Account(ChoiceLabels, models.Model):
     )
     website = models.URLField(_("website"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The end of the relationship, from which the retention of its contacts' information runs
+    # (privacy): its own stamp, since ``updated_at`` moves with every edit and rescoring.
+    exited_at = models.DateTimeField(_("exited"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
@@ -175,38 +174,38 @@ class Account(ChoiceLabels, models.Model):
                 name="account_uscc_length",
             ),
             models.CheckConstraint(
-                condition=_choices_check("status", AccountStatus), name="account_status_valid"
+                condition=choices_check("status", AccountStatus), name="account_status_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("tier", Tier), name="account_tier_valid"
+                condition=choices_check("tier", Tier), name="account_tier_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("account_type", AccountType), name="account_type_valid"
+                condition=choices_check("account_type", AccountType), name="account_type_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("industry", Industry), name="account_industry_valid"
+                condition=choices_check("industry", Industry), name="account_industry_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("region", Region), name="account_region_valid"
+                condition=choices_check("region", Region), name="account_region_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("credit_rating", CreditRating, blank=True),
+                condition=choices_check("credit_rating", CreditRating, blank=True),
                 name="account_credit_rating_valid",
             ),
             models.CheckConstraint(
-                condition=_choices_check("esg_rating", EsgRating, blank=True),
+                condition=choices_check("esg_rating", EsgRating, blank=True),
                 name="account_esg_rating_valid",
             ),
             models.CheckConstraint(
-                condition=_choices_check("growth_potential", GrowthPotential, blank=True),
+                condition=choices_check("growth_potential", GrowthPotential, blank=True),
                 name="account_growth_potential_valid",
             ),
             models.CheckConstraint(
-                condition=_choices_check("strategic_fit", StrategicFit, blank=True),
+                condition=choices_check("strategic_fit", StrategicFit, blank=True),
                 name="account_strategic_fit_valid",
             ),
             models.CheckConstraint(
-                condition=_choices_check("relationship_depth", RelationshipDepth, blank=True),
+                condition=choices_check("relationship_depth", RelationshipDepth, blank=True),
                 name="account_relationship_depth_valid",
             ),
             models.CheckConstraint(
@@ -246,6 +245,15 @@ class Account(ChoiceLabels, models.Model):
             )
         if self.uscc == "":
             self.uscc = None
+        self.stamp_exit()
+
+    def stamp_exit(self) -> None:
+        """Stamp when the account became exited, once (a later edit keeps the date); clear it
+        when the account leaves that status, so that a second exit starts its own clock."""
+        if self.status != AccountStatus.EXITED:
+            self.exited_at = None
+        elif self.exited_at is None:
+            self.exited_at = timezone.now()
 
 
 class TierPolicy(models.Model):
@@ -268,7 +276,7 @@ class TierPolicy(models.Model):
         ordering = ["cadence_days"]
         constraints = [
             models.CheckConstraint(
-                condition=_choices_check("tier", Tier), name="tierpolicy_tier_valid"
+                condition=choices_check("tier", Tier), name="tierpolicy_tier_valid"
             ),
             models.CheckConstraint(
                 condition=Q(cadence_days__gte=1), name="tierpolicy_cadence_positive"
@@ -301,7 +309,7 @@ class AccountMembership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "user"], name="membership_unique"),
             models.CheckConstraint(
-                condition=_choices_check("role", MembershipRole), name="membership_role_valid"
+                condition=choices_check("role", MembershipRole), name="membership_role_valid"
             ),
         ]
         indexes = [models.Index(fields=["user", "account"], name="membership_user_idx")]
@@ -343,6 +351,14 @@ class ContactQuerySet(models.QuerySet["Contact"]):
         field = Contact._meta.get_field("email_index")
         assert isinstance(field, BlindIndexField)
         return self.filter(email_index=field.compute(email))
+
+
+# What records a transfer abroad: that it happens, to whom, with which consent (art. 39).
+CONTACT_TRANSFER_FIELDS = (
+    "cross_border_transfer",
+    "cross_border_recipient",
+    "cross_border_consent_on",
+)
 
 
 class Contact(ChoiceLabels, models.Model):
@@ -436,20 +452,20 @@ class Contact(ChoiceLabels, models.Model):
         ordering = ["account", "name", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=_choices_check("seniority", Seniority), name="contact_seniority_valid"
+                condition=choices_check("seniority", Seniority), name="contact_seniority_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("influence", Influence), name="contact_influence_valid"
+                condition=choices_check("influence", Influence), name="contact_influence_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("attitude", Attitude), name="contact_attitude_valid"
+                condition=choices_check("attitude", Attitude), name="contact_attitude_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("legal_basis", LegalBasis),
+                condition=choices_check("legal_basis", LegalBasis),
                 name="contact_legal_basis_valid",
             ),
             models.CheckConstraint(
-                condition=_choices_check("source", DataSource), name="contact_source_valid"
+                condition=choices_check("source", DataSource), name="contact_source_valid"
             ),
         ]
 
@@ -512,7 +528,24 @@ class Contact(ChoiceLabels, models.Model):
             gaps.append(str(_("notice date missing")))
         if self.leaves_mainland and self.cross_border_consent_on is None:
             gaps.append(str(_("separate consent to the transfer abroad missing")))
+        if self.leaves_mainland and not self.cross_border_recipient.strip():
+            gaps.append(str(_("overseas recipient missing")))
         return gaps
+
+    @property
+    def compliance_only_fields(self) -> list[str]:
+        """The fields of the stored record that only compliance changes (a privacy request,
+        README "PIPL handling"): a withdrawal once recorded, and so the legal basis it stopped
+        or the transfer it ended — cleared by whoever edits contacts, processing would resume
+        and the retention clock would move. Read on the row as loaded."""
+        if self._state.adding:
+            return []
+        fields = []
+        if self.consent_withdrawn_on is not None:
+            fields += ["legal_basis", "consent_withdrawn_on"]
+        if self.cross_border_withdrawn_on is not None:
+            fields += ["cross_border_transfer", "cross_border_withdrawn_on"]
+        return fields
 
     def clean(self) -> None:
         unknown = set(self.channel_preferences or []) - set(ContactChannel.values)
@@ -524,10 +557,22 @@ class Contact(ChoiceLabels, models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def _transfer_being_set(self) -> bool:
+        """Whether this save records the transfer abroad: a new contact, or one whose transfer
+        fields differ from the stored row. Any other edit of a contact whose transfer lacks its
+        consent or recipient (the account moved abroad, a contact from before the PIPL record)
+        saves, and the gap shows among ``privacy_gaps``."""
+        if self._state.adding or self.pk is None:
+            return True
+        stored = type(self)._base_manager.filter(pk=self.pk).values(*CONTACT_TRANSFER_FIELDS)
+        row = stored.first()
+        return row is None or any(row[name] != getattr(self, name) for name in row)
+
     def _pipl_errors(self) -> dict[str, Any]:
         """The PIPL record's own rules: consent as the basis needs the date it was given; a
         withdrawal comes after what it withdraws; information that leaves the mainland needs
-        the person's separate consent and the recipient (art. 39); no date in the future."""
+        the person's separate consent and the recipient (art. 39) — refused when the transfer
+        is being recorded, a gap otherwise; no date in the future."""
         if self.is_anonymised:
             return {}
         errors: dict[str, Any] = {}
@@ -556,7 +601,7 @@ class Contact(ChoiceLabels, models.Model):
                 errors.setdefault(
                     "consent_withdrawn_on", _("Consent cannot be withdrawn before it was given.")
                 )
-        if self.leaves_mainland:
+        if self.leaves_mainland and self._transfer_being_set():
             if self.cross_border_consent_on is None:
                 errors.setdefault(
                     "cross_border_consent_on",
@@ -665,19 +710,19 @@ class Project(ChoiceLabels, models.Model):
                 name="project_outstanding_within_commitment",
             ),
             models.CheckConstraint(
-                condition=_choices_check("sector", Sector), name="project_sector_valid"
+                condition=choices_check("sector", Sector), name="project_sector_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("region", Region), name="project_region_valid"
+                condition=choices_check("region", Region), name="project_region_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("stage", ProjectStage), name="project_stage_valid"
+                condition=choices_check("stage", ProjectStage), name="project_stage_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("currency", Currency), name="project_currency_valid"
+                condition=choices_check("currency", Currency), name="project_currency_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("equator_category", EquatorCategory, blank=True),
+                condition=choices_check("equator_category", EquatorCategory, blank=True),
                 name="project_equator_category_valid",
             ),
         ]

@@ -15,8 +15,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kam.model_mixins import choices_check
+
 from ..choices import PlanActionStatus, PlanStatus, ProductLine, ServiceItemStatus
-from .core import Account, _choices_check
+from .core import Account
 
 # Shared by the CNY amount fields below.
 _CNY_VALIDATORS = [MinValueValidator(Decimal("0"))]
@@ -54,7 +56,7 @@ class AccountPlan(models.Model):
         verbose_name_plural = _("account plans")
         constraints = [
             models.CheckConstraint(
-                condition=_choices_check("status", PlanStatus), name="plan_status_valid"
+                condition=choices_check("status", PlanStatus), name="plan_status_valid"
             ),
         ]
 
@@ -97,7 +99,7 @@ class PlanWalletLine(models.Model):
                 condition=Q(current__lte=models.F("potential")), name="walletline_within_wallet"
             ),
             models.CheckConstraint(
-                condition=_choices_check("product_line", ProductLine),
+                condition=choices_check("product_line", ProductLine),
                 name="walletline_product_valid",
             ),
         ]
@@ -157,11 +159,11 @@ class PlanServiceItem(models.Model):
         ordering = ["plan", "product_line", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=_choices_check("status", ServiceItemStatus),
+                condition=choices_check("status", ServiceItemStatus),
                 name="serviceitem_status_valid",
             ),
             models.CheckConstraint(
-                condition=_choices_check("product_line", ProductLine),
+                condition=choices_check("product_line", ProductLine),
                 name="serviceitem_product_valid",
             ),
         ]
@@ -198,7 +200,7 @@ class PlanAction(models.Model):
         ordering = ["due_date", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=_choices_check("status", PlanActionStatus), name="planaction_status_valid"
+                condition=choices_check("status", PlanActionStatus), name="planaction_status_valid"
             ),
             models.CheckConstraint(
                 condition=Q(status=PlanActionStatus.DONE, done_at__isnull=False)

@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kam.model_mixins import choices_check
+
 from ..choices import (
     Currency,
     MissingPolicy,
@@ -27,7 +29,7 @@ from ..choices import (
     Tier,
     TierChangeCause,
 )
-from ..models.core import Account, _choices_check
+from ..models.core import Account
 from .engine import (
     CHOICE,
     INPUT_CHOICES,
@@ -62,7 +64,7 @@ class FxRate(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(rate_to_cny__gt=0), name="fxrate_positive"),
             models.CheckConstraint(
-                condition=_choices_check("currency", Currency) & ~Q(currency="CNY"),
+                condition=choices_check("currency", Currency) & ~Q(currency="CNY"),
                 name="fxrate_currency_valid",
             ),
         ]
@@ -154,7 +156,7 @@ class ScoringModel(models.Model):
                 name="scoringmodel_published_has_version",
             ),
             models.CheckConstraint(
-                condition=_choices_check("status", ScoringModelStatus),
+                condition=choices_check("status", ScoringModelStatus),
                 name="scoringmodel_status_valid",
             ),
         ]
@@ -240,7 +242,7 @@ class Criterion(_DraftOnly):
         constraints = [
             models.UniqueConstraint(fields=["scoring_model", "input"], name="criterion_input_once"),
             models.CheckConstraint(
-                condition=_choices_check("missing_policy", MissingPolicy),
+                condition=choices_check("missing_policy", MissingPolicy),
                 name="criterion_missing_policy_valid",
             ),
             models.CheckConstraint(
@@ -400,7 +402,7 @@ class AccountScore(models.Model):
         verbose_name_plural = _("account scores")
         constraints = [
             models.CheckConstraint(
-                condition=_choices_check("model_tier", Tier), name="accountscore_tier_valid"
+                condition=choices_check("model_tier", Tier), name="accountscore_tier_valid"
             ),
         ]
         indexes = [models.Index(fields=["score"], name="accountscore_score_idx")]
@@ -483,10 +485,10 @@ class TierOverride(models.Model):
             ),
             models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
             models.CheckConstraint(
-                condition=_choices_check("requested_tier", Tier), name="override_tier_valid"
+                condition=choices_check("requested_tier", Tier), name="override_tier_valid"
             ),
             models.CheckConstraint(
-                condition=_choices_check("status", OverrideStatus), name="override_status_valid"
+                condition=choices_check("status", OverrideStatus), name="override_status_valid"
             ),
         ]
         indexes = [
@@ -548,7 +550,7 @@ class TierChange(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(old_tier=F("new_tier")), name="tierchange_changes"),
             models.CheckConstraint(
-                condition=_choices_check("cause", TierChangeCause), name="tierchange_cause_valid"
+                condition=choices_check("cause", TierChangeCause), name="tierchange_cause_valid"
             ),
         ]
         indexes = [models.Index(fields=["account", "-changed_at"], name="tierchange_account_idx")]

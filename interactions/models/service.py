@@ -27,11 +27,7 @@ from interactions.business_time import (
     business_time_between,
 )
 from kam.links import link
-from kam.model_mixins import ChoiceLabels
-
-
-def _in(field: str, choices: type[models.TextChoices]) -> Q:
-    return Q(**{f"{field}__in": choices.values})
+from kam.model_mixins import ChoiceLabels, choices_check
 
 
 class Priority(models.TextChoices):
@@ -105,9 +101,11 @@ class SlaPolicy(models.Model):
         ordering = ["tier", "priority"]
         constraints = [
             models.UniqueConstraint(fields=["tier", "priority"], name="slapolicy_tier_priority"),
-            models.CheckConstraint(condition=_in("tier", Tier), name="slapolicy_tier_valid"),
             models.CheckConstraint(
-                condition=_in("priority", Priority), name="slapolicy_priority_valid"
+                condition=choices_check("tier", Tier), name="slapolicy_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=choices_check("priority", Priority), name="slapolicy_priority_valid"
             ),
             models.CheckConstraint(
                 condition=Q(first_response_hours__gt=0) & Q(resolution_hours__gt=0),
@@ -294,9 +292,13 @@ class ServiceRequest(ChoiceLabels, models.Model):
         verbose_name_plural = _("service requests")
         ordering = ["-opened_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=_in("state", RequestState), name="sr_state_valid"),
-            models.CheckConstraint(condition=_in("priority", Priority), name="sr_priority_valid"),
-            models.CheckConstraint(condition=_in("tier", Tier), name="sr_tier_valid"),
+            models.CheckConstraint(
+                condition=choices_check("state", RequestState), name="sr_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=choices_check("priority", Priority), name="sr_priority_valid"
+            ),
+            models.CheckConstraint(condition=choices_check("tier", Tier), name="sr_tier_valid"),
             models.CheckConstraint(
                 condition=Q(satisfaction__isnull=True)
                 | Q(satisfaction__gte=1, satisfaction__lte=5),
@@ -472,7 +474,7 @@ class ServiceRequestEvent(ChoiceLabels, models.Model):
         indexes = [models.Index(fields=["request", "at"], name="sr_event_request_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=_in("action", EventAction),
+                condition=choices_check("action", EventAction),
                 name="sr_event_action_valid",
             ),
         ]
@@ -511,7 +513,9 @@ class SlaBreach(models.Model):
         ordering = ["-detected_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["request", "kind"], name="slabreach_once"),
-            models.CheckConstraint(condition=_in("kind", BreachKind), name="slabreach_kind_valid"),
+            models.CheckConstraint(
+                condition=choices_check("kind", BreachKind), name="slabreach_kind_valid"
+            ),
         ]
         indexes = [models.Index(fields=["detected_at"], name="slabreach_detected_idx")]
 

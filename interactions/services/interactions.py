@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
+from kam.access_log import record_access
 from kam.audit import audit_update
-from kam.client_address import client_address
 from kam.models import AccessLog, User
 
 from ..models import AccountContactStats, Channel, FollowUp, Interaction
@@ -207,13 +207,13 @@ def interaction_notes_read_log(
 ) -> AccessLog:
     """Record that ``user`` (compliance, not on the account team) read the notes of a
     confidential interaction: who, when, from where, which interaction. Never the notes."""
-    return AccessLog.objects.create(
+    return record_access(
+        request,
+        AccessLog.Action.REVEAL,
         user=user,
-        action=AccessLog.Action.REVEAL,
         account_id=interaction.account_id,
-        object_repr=f"{interaction} ({interaction.account})"[:200],
+        object_repr=f"{interaction} ({interaction.account})",
         field=CONFIDENTIAL_NOTES_FIELD,
-        ip_address=client_address(request) if request is not None else None,
         detail={"interaction_id": interaction.pk},
     )
 

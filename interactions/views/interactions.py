@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.rights import Right
@@ -48,6 +49,7 @@ def _apply_form_errors(form: InteractionForm, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+@never_cache  # the account team reads confidential notes here, decrypted
 @login_required
 def timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The account's relationship timeline across channels, newest first, with cadence
@@ -115,6 +117,7 @@ def timeline_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase
     )
 
 
+@never_cache  # the notes, confidential ones decrypted: never kept by a browser or proxy
 @login_required
 def interaction_detail(request: HttpRequest, pk: int, interaction_pk: int) -> HttpResponse:
     """One interaction with its notes. Compliance reading a confidential one (not being on
@@ -205,11 +208,13 @@ def _form_page(
     )
 
 
+@never_cache  # on an error, the notes just typed
 @login_required
 def interaction_create(request: HttpRequest, pk: int) -> HttpResponse:
     return _form_page(request, account_pk=pk, interaction_pk=None)
 
 
+@never_cache  # the notes, confidential ones decrypted
 @login_required
 def interaction_edit(request: HttpRequest, pk: int, interaction_pk: int) -> HttpResponse:
     return _form_page(request, account_pk=pk, interaction_pk=interaction_pk)

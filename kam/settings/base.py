@@ -41,10 +41,9 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "csp",
-    # Two-step sign-in: TOTP authenticator apps and single-use recovery codes (kam/mfa.py).
+    # Two-step sign-in: TOTP authenticator apps and single-use recovery codes (kam/mfa.py), as
+    # devices of kam's own (secret encrypted, codes hashed) rather than django-otp's plugins.
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "kam",
     "accounts",
     "interactions",
@@ -163,13 +162,19 @@ MFA_REQUIRED_ROLES = [
 MFA_REQUIRED_FOR_ADMIN = True
 # Recovery codes made at enrolment and at each regeneration (each replaces the last set).
 MFA_RECOVERY_CODES = 10
+# How long one enrolment attempt keeps its secret (kept in the session, encrypted): then the
+# set-up page shows a new one.
+MFA_ENROLMENT_SECONDS = 15 * 60
+# How long the one-time enrolment code that an administrator's reset issues stays valid.
+MFA_ENROLMENT_CODE_HOURS = env.int("MFA_ENROLMENT_CODE_HOURS", default=72)
+# `check --deploy` (kam.E008) refuses a production configuration whose MFA_REQUIRED_ROLES
+# leaves out Administrator, unless this acknowledges it.
+MFA_ALLOW_OPTIONAL_ADMIN = env.bool("MFA_ALLOW_OPTIONAL_ADMIN", default=False)
 OTP_TOTP_ISSUER = "KAM Portal"
 # Throttling of each device (django-otp): after n wrong codes in a row the device refuses every
 # code for 2**(n-1) seconds, until a right one; a password sign-in does not reset it.
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
-# django-otp's own device admin never shows a secret key (the portal unregisters it anyway).
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 
 def _networks(setting: str) -> list[str]:
@@ -279,6 +284,10 @@ EXPORT_REASON_MIN_LEVEL = env.int("EXPORT_REASON_MIN_LEVEL", default=3)
 PRIVACY_REQUEST_DUE_DAYS = env.int("PRIVACY_REQUEST_DUE_DAYS", default=15)
 # Contacts anonymised per task of the daily retention job.
 PRIVACY_RETENTION_CHUNK_SIZE = env.int("PRIVACY_RETENTION_CHUNK_SIZE", default=500)
+# Days a closed data-subject request keeps the person's name, what they wrote and where to
+# answer them, as evidence of how it was answered (three years: the general limitation period
+# of the Civil Code, art. 188); the retention job erases them after.
+PRIVACY_REQUEST_RETENTION_DAYS = env.int("PRIVACY_REQUEST_RETENTION_DAYS", default=1096)
 
 # ---------------------------------------------------------------- e-mail
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

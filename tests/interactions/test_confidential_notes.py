@@ -436,3 +436,23 @@ def test_the_migration_encrypts_existing_confidential_notes_and_reverses() -> No
             assert cursor.fetchone() == NOTES
     finally:
         _migrate(None)
+
+
+# ---------------------------------------------------------------- never cached
+
+
+@pytest.mark.django_db
+def test_pages_with_the_notes_are_never_kept_by_a_browser(cast: Cast) -> None:
+    interaction = _confidential(cast)
+    detail = reverse("interactions:detail", args=[cast.account.pk, interaction.pk])
+    team = _client(cast.owner)
+    pages = {
+        "timeline": team.get(reverse("interactions:timeline", args=[cast.account.pk])),
+        "detail": team.get(detail),
+        "edit": team.get(reverse("interactions:edit", args=[cast.account.pk, interaction.pk])),
+        "new": team.get(reverse("interactions:create", args=[cast.account.pk])),
+        "compliance's read": _client(cast.compliance).get(detail),
+    }
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        assert "no-store" in page["Cache-Control"], name

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import kam.settings.base as production_rule
 from demo.mfa import totp_code
 from kam.mfa import AUTHENTICATOR_NAME
+from kam.models import TotpDevice
 from tests.conftest import Cast
 from tests.dashboard.test_browser import RECORD_CSP, chromium  # noqa: F401 - the fixture
 from tests.kam.test_mfa import REQUIRED_ROLES
@@ -27,7 +27,7 @@ def code(cast: Cast, settings: Any) -> str:
     that the ORM is done with before the browser starts (tests/dashboard/test_browser.py)."""
     settings.MFA_REQUIRED_ROLES = REQUIRED_ROLES
     settings.MFA_REQUIRED_FOR_ADMIN = production_rule.MFA_REQUIRED_FOR_ADMIN
-    device = TOTPDevice.objects.create(user=cast.executive, name=AUTHENTICATOR_NAME, confirmed=True)
+    device = TotpDevice.objects.create(user=cast.executive, name=AUTHENTICATOR_NAME, confirmed=True)
     now = totp_code(device)
     assert now is not None
     return now

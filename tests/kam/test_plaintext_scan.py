@@ -1,10 +1,12 @@
-"""A database dump and Redis hold no plaintext phone, e-mail or confidential note (issue 14).
+"""A database dump and Redis hold no plaintext phone, e-mail, confidential note or what a person
+wrote in a data-subject request, nor where to answer them (issue 14).
 
 The portal is used as it is in production — a contact saved through its service, a
 confidential interaction logged and another marked confidential through the pages, the phone
 and e-mail revealed, the notes read by compliance, exports, a handover notification, the
-dashboard cached in Redis and scheduled jobs run by a real Celery worker from Redis — and
-then everything at rest is read back: ``pg_dump`` of the test database, and every key of the
+dashboard cached in Redis, scheduled jobs run by a real Celery worker from Redis, a
+data-subject request recorded with where to answer the person and what they wrote (both
+revealed to compliance, its copy exported) — and then everything at rest is read back: ``pg_dump`` of the test database, and every key of the
 Redis database (values read by type; base64 inside them, such as Celery's message bodies,
 decoded). None of the values may be there; the logs and the e-mails sent are searched too.
 The values are shown where they should be (the logged reveal, the logged compliance read),
@@ -44,6 +46,7 @@ from kam.celery import app
 from kam.models import AccessLog
 from kam.roles import Role
 from kam.tasks import heartbeat
+from privacy.models import DataSubjectRequest
 from tests.conftest import IN_CI, Cast
 from tests.factories import ContactFactory, UserFactory
 
@@ -53,6 +56,8 @@ NOTE_SUMMARY = "Chairman disclosed the Zephyr-Lagoon 4471 takeover plan"
 NOTE_OUTCOME = "Hold pricing at Marigold-Kestrel 8812 until signing"
 MOVED_SECRET = "Quokka-Tundra"
 MOVED_SUMMARY = f"Sponsor weighing a {MOVED_SECRET} 5523 disposal"
+REQUEST_REPLY_TO = "hu.scan.3318@heron-mail.cn"
+REQUEST_DETAILS = "Asks for everything on her Pangolin-Aurora 6604 file"
 # What may never be at rest, with parts a mask never shows (138****1234, q***@domain).
 SECRETS = (
     PHONE,
@@ -62,6 +67,9 @@ SECRETS = (
     "Zephyr-Lagoon",
     "Marigold-Kestrel",
     MOVED_SECRET,
+    REQUEST_REPLY_TO,
+    "hu.scan.3318",
+    "Pangolin-Aurora",
 )
 # Planted where the search must find them: proof that it reads what it says it reads.
 PROBE_MESSAGE = "plaintext-scan-probe-message"
@@ -206,7 +214,12 @@ def test_no_plaintext_phone_email_or_confidential_note_at_rest(
             ["Board dinner"],
         )
         (stored_note,) = cursor.fetchone()
-    for stored in (stored_phone, stored_email, stored_note):
+        cursor.execute(
+            "SELECT reply_to, details FROM privacy_datasubjectrequest WHERE contact_id = %s",
+            [contact.pk],
+        )
+        stored_reply_to, stored_details = cursor.fetchone()
+    for stored in (stored_phone, stored_email, stored_note, stored_reply_to, stored_details):
         assert stored.startswith("fernet1:") and stored in dump
     assert cast.account.legal_name_en in dump
     assert CONFIDENTIAL_NOTES_FIELD in dump  # the compliance read, in the access log
@@ -291,6 +304,31 @@ def _use_the_portal(cast: Cast) -> None:
         if response.streaming:  # CSV; Excel is a zip, read for its side effects only
             body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
             assert PHONE.encode() not in body and b"Zephyr" not in body
+
+    # A data-subject request from the contact's row (compliance told in the portal and by
+    # e-mail): compliance reveals where to answer and what was asked (each read logged), and
+    # exports the person's copy.
+    response = owner.post(
+        reverse("privacy:contact_request", args=[account.pk, contact.pk]),
+        {
+            "kind": "access",
+            "received_on": timezone.localdate().isoformat(),
+            "reply_to": REQUEST_REPLY_TO,
+            "details": REQUEST_DETAILS,
+        },
+    )
+    assert response.status_code == 302
+    dsr = DataSubjectRequest.objects.get(contact=contact)
+    page = compliance.get(reverse("privacy:request_detail", args=[dsr.pk])).content.decode()
+    assert REQUEST_REPLY_TO not in page and "Pangolin" not in page
+    for field, value in (("reply_to", REQUEST_REPLY_TO), ("details", REQUEST_DETAILS)):
+        url = reverse("privacy:request_reveal", args=[dsr.pk, field])
+        assert value in compliance.post(url, HTTP_HX_REQUEST="true").content.decode()
+    reads = AccessLog.objects.filter(user=cast.compliance, field__startswith="privacy_request.")
+    assert reads.count() == 2
+    response = compliance.get(reverse("privacy:request_export", args=[dsr.pk, "csv"]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    assert PHONE.encode() in b"".join(response.streaming_content)  # type: ignore[attr-defined]
 
     # A notification (in the portal and by e-mail): the owner asks to hand the account over.
     successor = UserFactory.create(username="rm.scan", team=cast.other_team, roles=[Role.RM])

@@ -203,7 +203,8 @@ def test_a_deletion_anonymises_the_contact_now(cast: Cast) -> None:
     assert contact.is_anonymised and contact.phone == "" and contact.name != "王芳"
     dsr.refresh_from_db()
     assert dsr.status == RequestStatus.DONE and dsr.handled_by == cast.admin
-    assert _actions(dsr) == ["recorded", "anonymised", "completed"]
+    # The anonymisation erased the person's details from the request too.
+    assert _actions(dsr) == ["recorded", "erased", "anonymised", "completed"]
     # The account page lists the anonymised contact, with nothing to reveal or edit.
     body = client_for(cast.owner).get(cast.account.get_absolute_url()).content.decode()
     assert f"Anonymised contact #{contact.pk}" in body and "王芳" not in body
@@ -248,17 +249,38 @@ def test_a_withdrawal_of_consent_is_recorded_and_stops_reveals(cast: Cast) -> No
     assert client_for(cast.owner).post(reveal).status_code == 403
 
 
-def test_a_withdrawal_without_a_recorded_consent_is_explained(cast: Cast) -> None:
-    contact = ContactFactory.create(account=cast.account)  # contract basis, no consent
+def test_a_withdrawal_where_consent_is_not_the_basis_records_an_objection(cast: Cast) -> None:
+    """Consent is not the basis (a contract): withdrawing it does not stop the processing. The
+    request closes saying so — the objection is recorded, processing on the contract goes on —
+    not as if processing had stopped."""
+    contact = ContactFactory.create(account=cast.account, phone="13812345678")  # contract
     dsr = make_request(user=cast.owner, kind="withdraw_consent", contact=contact)
-    response = client_for(cast.compliance).post(
-        _detail(dsr), {"action": "withdraw", "withdraw-which": ["processing"]}
-    )
-    assert response.status_code == 200
-    errors = response.context["forms"]["withdraw"].errors["which"]
-    assert "another legal basis" in errors[0]
+    client = client_for(cast.compliance)
+    page = client.get(_detail(dsr)).content.decode()
+    assert "does not stop it here" in page and "processing on that basis continues" in page
+    response = client.post(_detail(dsr), {"action": "withdraw", "withdraw-which": ["processing"]})
+    assert response.status_code == 302
     dsr.refresh_from_db()
-    assert dsr.is_open
+    assert dsr.status == RequestStatus.DONE
+    assert "objection is recorded" in dsr.outcome
+    assert "processing on that basis continues" in dsr.outcome
+    assert "stopped" not in dsr.outcome
+    assert _actions(dsr) == ["recorded", "objection", "completed"]
+    contact.refresh_from_db()
+    assert not contact.processing_stopped and contact.consent_withdrawn_on is None
+    reveal = reverse("accounts:contact_reveal", args=[cast.account.pk, contact.pk, "phone"])
+    assert client_for(cast.owner).post(reveal).status_code == 200
+
+
+def test_a_withdrawal_where_consent_is_the_basis_says_processing_stopped(cast: Cast) -> None:
+    contact = consenting_contact(cast.account)
+    dsr = make_request(user=cast.owner, kind="withdraw_consent", contact=contact)
+    client = client_for(cast.compliance)
+    assert "does not stop it here" not in client.get(_detail(dsr)).content.decode()
+    client.post(_detail(dsr), {"action": "withdraw", "withdraw-which": ["processing"]})
+    dsr.refresh_from_db()
+    assert "that processing has stopped" in dsr.outcome
+    assert _actions(dsr) == ["recorded", "consent_withdrawn", "completed"]
 
 
 def test_the_list_shows_open_first_and_closed_apart(cast: Cast) -> None:

@@ -7,21 +7,26 @@ erased values."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections import Counter
 from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
 from celery import current_app
+from django.apps import apps as django_apps
 from django.contrib.contenttypes.models import ContentType
+from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.choices import AccountStatus, LegalBasis
 from accounts.models import Account, Contact
+from accounts.services import account_update
 from interactions.models import Interaction
 from kam.quarters import today
-from privacy.models import RetentionClock, RetentionRule
+from privacy import services
+from privacy.models import RetentionClock, RetentionRule, RetentionRun
 from privacy.selectors import expired_contact_ids, retention_status
 from privacy.services import contact_anonymise, retention_anonymise
 from privacy.tasks import requests_overdue, retention_chunk, retention_dispatch
@@ -42,8 +47,9 @@ def _age(contact: Contact, *, changed: dt.timedelta) -> None:
 
 
 def _exit(account: Account, *, ago: dt.timedelta) -> None:
+    when = timezone.now() - ago
     Account.objects.filter(pk=account.pk).update(
-        status=AccountStatus.EXITED, updated_at=timezone.now() - ago
+        status=AccountStatus.EXITED, exited_at=when, updated_at=when
     )
 
 
@@ -80,7 +86,7 @@ def book(cast: Cast) -> dict[str, Any]:
     old = InteractionFactory.create(account=exited, occurred_at=timezone.now() - 7 * YEAR)
     old.contacts.add(contacts["exited_quiet"], contacts["exited_met"])
     _age(contacts["exited_met"], changed=6 * YEAR)  # adding to an interaction changes nothing
-    return {"exited": exited, "old": old, **contacts}
+    return {"exited": exited, "old": old, "cast": cast, **contacts}
 
 
 def test_the_job_finds_exactly_the_expired_contacts(book: dict[str, Any]) -> None:
@@ -199,3 +205,158 @@ def test_beat_runs_the_job_daily_and_the_overdue_notice_daily(settings: Any) -> 
     assert {retention_dispatch.name, retention_chunk.name, requests_overdue.name} <= set(
         current_app.tasks
     )
+
+
+# ---------------------------------------------------------------- the end of the relationship
+
+
+def _noon(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(12), tzinfo=timezone.get_current_timezone())
+
+
+def test_an_exit_is_stamped_once_and_cleared_when_the_account_leaves_it(cast: Cast) -> None:
+    account = cast.account
+    assert account.exited_at is None
+    account_update(account=account, status=AccountStatus.EXITED)
+    account.refresh_from_db()
+    stamped = account.exited_at
+    assert stamped is not None and timezone.now() - stamped < dt.timedelta(minutes=1)
+    # Later edits and rescoring move updated_at, never the exit.
+    Account.objects.filter(pk=account.pk).update(exited_at=stamped - 6 * YEAR)
+    account.refresh_from_db()
+    account_update(account=account, esg_rating="AAA")
+    account.refresh_from_db()
+    assert account.exited_at == stamped - 6 * YEAR
+    # Back to active: no exit; a second exit starts its own clock.
+    account_update(account=account, status=AccountStatus.ACTIVE)
+    account.refresh_from_db()
+    assert account.exited_at is None
+    account_update(account=account, status=AccountStatus.EXITED)
+    account.refresh_from_db()
+    assert account.exited_at is not None and account.exited_at > stamped - YEAR
+
+
+def test_an_edit_of_an_exited_account_does_not_restart_its_contacts_clock(cast: Cast) -> None:
+    exited = AccountFactory.create(owner=cast.owner)
+    contact = ContactFactory.create(account=exited)
+    _age(contact, changed=6 * YEAR)
+    _exit(exited, ago=6 * YEAR)
+    assert expired_contact_ids(on=today()) == [contact.pk]
+    exited.refresh_from_db()
+    account_update(account=exited, esg_rating="AAA")  # bumps updated_at, as tiering does
+    Account.objects.filter(pk=exited.pk).update(updated_at=timezone.now())
+    assert expired_contact_ids(on=today()) == [contact.pk]
+    assert retention_status(contact).expires_on == (
+        timezone.localdate(timezone.now() - 6 * YEAR) + dt.timedelta(days=1826)
+    )
+
+
+def test_the_admin_actions_keep_the_exit_stamp_in_step(cast: Cast) -> None:
+    _exit(cast.account, ago=YEAR)
+    client_for(cast.admin).post(
+        reverse("admin:accounts_account_changelist"),
+        {"action": "mark_active", "_selected_action": [cast.account.pk]},
+    )
+    cast.account.refresh_from_db()
+    assert (cast.account.status, cast.account.exited_at) == (AccountStatus.ACTIVE, None)
+
+
+def test_the_migration_dates_existing_exits_from_the_change_log(cast: Cast) -> None:
+    backfill = importlib.import_module("accounts.migrations.0013_account_exited_at")
+    logged = AccountFactory.create(owner=cast.owner, legal_name_en="Logged Exit Ltd")
+    logged.status = AccountStatus.EXITED
+    logged.save()  # the change log records the status change
+    entry = LogEntry.objects.get_for_object(logged).filter(action=LogEntry.Action.UPDATE).get()
+    unlogged = AccountFactory.create(owner=cast.owner, legal_name_en="Quiet Exit Ltd")
+    long_ago = timezone.now() - 3 * YEAR
+    Account.objects.filter(pk=unlogged.pk).update(status=AccountStatus.EXITED)
+    Account.objects.filter(pk__in=[logged.pk, unlogged.pk]).update(
+        exited_at=None, updated_at=long_ago
+    )
+    backfill.backfill_exited_at(django_apps, None)
+    assert Account.objects.get(pk=logged.pk).exited_at == entry.timestamp
+    assert Account.objects.get(pk=unlogged.pk).exited_at == long_ago  # no entry: updated_at
+    assert Account.objects.get(pk=cast.account.pk).exited_at is None  # not exited
+
+
+# ---------------------------------------------------------------- the boundary day
+
+
+@pytest.mark.parametrize(
+    ("basis", "days"),
+    [(LegalBasis.HR, 730), (LegalBasis.CONTRACT, 1826)],
+)
+def test_the_job_anonymises_on_the_day_the_status_names(cast: Cast, basis: str, days: int) -> None:
+    """A clock that started on day D (at any time of it) with a period of N days runs out on
+    D + N: that is the date the request's page shows, and the day the job anonymises."""
+    exited = AccountFactory.create(owner=cast.owner)
+    due = ContactFactory.create(account=exited, legal_basis=basis)
+    tomorrow = ContactFactory.create(account=exited, legal_basis=basis)
+    start = today() - dt.timedelta(days=days)
+    Contact.objects.filter(pk=due.pk).update(updated_at=_noon(start))
+    Contact.objects.filter(pk=tomorrow.pk).update(updated_at=_noon(start + dt.timedelta(days=1)))
+    # The end of the relationship: the exit, on the same day as the contact's last change.
+    Account.objects.filter(pk=exited.pk).update(
+        status=AccountStatus.EXITED, exited_at=_noon(start) - dt.timedelta(hours=2)
+    )
+    assert retention_status(due).expires_on == today()
+    assert retention_status(tomorrow).expires_on == today() + dt.timedelta(days=1)
+    assert not retention_status(due).held and retention_status(tomorrow).held
+    assert expired_contact_ids(on=today()) == [due.pk]
+    assert expired_contact_ids(on=today() + dt.timedelta(days=1)) == sorted([due.pk, tomorrow.pk])
+
+
+def test_the_consent_clock_agrees_too(cast: Cast) -> None:
+    due = consenting_contact(cast.account, consent_withdrawn_on=days_ago(30))
+    consenting_contact(cast.account, consent_withdrawn_on=days_ago(29))
+    assert retention_status(due).expires_on == today()
+    assert expired_contact_ids(on=today()) == [due.pk]
+
+
+# ---------------------------------------------------------------- failures in a chunk
+
+
+def test_a_contact_that_fails_is_recorded_on_the_run_and_the_others_go_on(
+    book: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken, fine = book["withdrawn_long_ago"].pk, book["exited_quiet"].pk
+    real = services.contact_anonymise
+
+    def flaky(*, contact: Contact, user: Any, reason: str) -> bool:
+        if contact.pk == broken:
+            raise ValueError("a bug in one row")
+        return real(contact=contact, user=user, reason=reason)
+
+    monkeypatch.setattr(services, "contact_anonymise", flaky)
+    planned = retention_dispatch()
+    run = RetentionRun.objects.get(on=today())
+    assert (run.listed, run.chunks) == (planned["contacts"], planned["chunks"]) == (2, 1)
+    assert retention_chunk([broken, fine], today().isoformat(), run.pk) == 1
+    run.refresh_from_db()
+    assert run.anonymised == 1 and run.failures == {str(broken): "ValueError"}
+    assert run.failed == 1
+    assert f"contact {broken} could not be anonymised" in caplog.text
+    assert Contact.objects.get(pk=fine).is_anonymised
+    assert not Contact.objects.get(pk=broken).is_anonymised
+    # Compliance sees the run on the request list.
+    page = client_for(book["cast"].compliance).get(reverse("privacy:request_list"))
+    assert "1 failed" in page.content.decode()
+    # Once the fault is fixed a retry (or the next run) does only what is left, once.
+    monkeypatch.setattr(services, "contact_anonymise", real)
+    assert retention_chunk([broken, fine], today().isoformat(), run.pk) == 1
+    assert retention_chunk([broken, fine], today().isoformat(), run.pk) == 0
+    run.refresh_from_db()
+    assert run.anonymised == 2 and run.failures == {}
+
+
+def test_only_a_transient_database_error_retries_the_chunk(
+    book: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lost(**kwargs: Any) -> bool:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "contact_anonymise", lost)
+    retried = getattr(retention_chunk, "autoretry_for")  # noqa: B009 (set by the decorator)
+    assert set(retried) == {OperationalError, InterfaceError}
+    with pytest.raises(OperationalError):
+        retention_chunk([book["exited_quiet"].pk], today().isoformat())

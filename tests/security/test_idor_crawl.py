@@ -291,6 +291,11 @@ ESG_GATE = right_or_officer(PJ)
 HANDLES = role_in(Role.COMPLIANCE, Role.ADMIN)  # data-subject requests (privacy)
 
 
+def SECOND_HANDLER(who: Who, book: str) -> bool:  # noqa: N802 - a gate, named like the others
+    """A handler who did not record the book's requests (the compliance user did)."""
+    return HANDLES(who, book) and who.name != "compliance"
+
+
 def proposer_told(who: Who, book: str) -> frozenset[int]:
     """The proposer of an override (the owner here) who tries to decide it is shown why not on
     the override's page (the service's ValidationError); anyone else is refused."""
@@ -670,8 +675,21 @@ PAGES: dict[str, Page] = {
         ),
         outside=handler_or_403,
     ),
+    # The access copy is exported by a handler other than the one who recorded the request
+    # (four eyes): compliance recorded both requests of each book.
     "privacy:request_export": Page(
-        {"pk": "privacy_access"}, HANDLES, args={"fmt": "csv"}, outside=handler_or_403, export=True
+        {"pk": "privacy_access"},
+        SECOND_HANDLER,
+        args={"fmt": "csv"},
+        outside=handler_or_403,
+        export=True,
+    ),
+    "privacy:request_reveal": Page(
+        {"pk": "privacy_access"},
+        None,
+        (Post(HANDLES, nothing, prober="compliance"),),
+        args={"field": "reply_to"},
+        outside=handler_or_403,
     ),
     # Recording a contact's request: who edits the account's contacts, or a handler.
     "privacy:contact_request": Page(
