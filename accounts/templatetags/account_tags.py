@@ -92,7 +92,7 @@ def contact_rows(
                     f'<td class="small">{_NONE}</td><td class="text-end text-nowrap"></td>'
                 )
             else:
-                record = escape(contact["legal_basis"])
+                record: str = escape(contact["legal_basis"])
                 if contact["consent_withdrawn"]:
                     record += withdrawn
                 if contact["leaves_mainland"]:
