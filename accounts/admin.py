@@ -1,3 +1,6 @@
+from typing import Any, cast
+
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +16,18 @@ from .models import (
     AccountMembership,
     AccountUserObjectPermission,
     Contact,
+    Facility,
+    FacilityClassificationChange,
     Project,
+    ProjectParty,
     TierPolicy,
+)
+from .services import (
+    borrower_left_by,
+    facility_delete,
+    facility_save,
+    party_delete,
+    party_save,
 )
 from .tiering import admin as tiering_admin  # noqa: F401  (registers tiering and plan models)
 
@@ -25,9 +38,86 @@ class MembershipInline(admin.TabularInline):
     extra = 0
 
 
+class _ReadOnlyInline(admin.TabularInline):
+    """Listed on the project; changed on their own admin pages, whose saves and deletes go
+    through the services (a borrower stays a party, a classification keeps its history)."""
+
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ProjectPartyInline(_ReadOnlyInline):
+    model = ProjectParty
+    fields = ("account", "role", "equity_pct", "note")
+
+
+class FacilityInline(_ReadOnlyInline):
+    model = Facility
+    fields = ("name", "borrower", "kind", "currency", "commitment", "drawn", "undrawn")
+
+
+class FacilityAdminForm(forms.ModelForm):
+    classification_reason = forms.CharField(
+        label=_("reason for the classification change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    class Meta:
+        model = Facility
+        fields = (
+            "project",
+            "borrower",
+            "name",
+            "kind",
+            "currency",
+            "commitment",
+            "drawn",
+            "undrawn",
+            "facility_size",
+            "maturity_date",
+            "margin_pct",
+            "classification",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        new = data.get("classification")
+        if self.instance.pk is not None and new is not None:
+            old = (
+                Facility.objects.filter(pk=self.instance.pk)
+                .values_list("classification", flat=True)
+                .first()
+            )
+            if old is not None and int(new) > old and not data.get("classification_reason"):
+                self.add_error(
+                    "classification_reason",
+                    _("Give the reason for the downgrade of the classification."),
+                )
+        return data
+
+
+class ClassificationChangeInline(admin.TabularInline):
+    model = FacilityClassificationChange
+    fields = ("changed_at", "previous", "classification", "changed_by", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ProjectInline(admin.TabularInline):
     model = Project
-    fields = ("name", "sector", "stage", "currency", "commitment", "outstanding", "is_green")
+    fields = ("name", "sector", "stage", "currency", "total_cost", "green_category")
     show_change_link = True
     extra = 0
 
@@ -137,16 +227,84 @@ class ProjectAdmin(admin.ModelAdmin):
         "stage",
         "currency",
         "total_cost",
-        "commitment",
-        "outstanding",
         "equator_category",
-        "is_green",
+        "green_category",
     )
-    list_filter = ("sector", "stage", "region", "currency", "equator_category", "is_green")
+    list_filter = ("sector", "stage", "region", "currency", "equator_category", "green_category")
     list_select_related = ("account",)
     search_fields = ("name", "account__legal_name_en", "account__legal_name_zh")
     autocomplete_fields = ("account",)
     date_hierarchy = "financial_close_date"
+    inlines = [ProjectPartyInline, FacilityInline]
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "project",
+        "borrower",
+        "kind",
+        "currency",
+        "commitment",
+        "drawn",
+        "undrawn",
+        "exposure",
+        "classification",
+        "maturity_date",
+    )
+    list_filter = ("kind", "currency", "classification")
+    list_select_related = ("project", "borrower")
+    search_fields = ("name", "project__name", "borrower__legal_name_en", "borrower__legal_name_zh")
+    autocomplete_fields = ("project", "borrower")
+    readonly_fields = ("exposure", "classified_at", "classified_by")
+    inlines = [ClassificationChangeInline]
+    form = FacilityAdminForm
+
+    def save_model(self, request: HttpRequest, obj: Facility, form: Any, change: bool) -> None:
+        # A classification changed in the admin is recorded like one changed in the portal,
+        # with the reason typed here (a downgrade without one is refused on the form).
+        facility_save(
+            facility=obj, by=request.user, reason=form.cleaned_data.get("classification_reason", "")
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Only a repaid facility (nothing drawn, nothing left to draw) may go.
+        if obj is not None and (obj.drawn > 0 or obj.undrawn > 0):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Facility) -> None:
+        facility_delete(facility=obj, by=cast(User, request.user))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for facility in queryset:
+            facility_delete(facility=facility, by=cast(User, request.user))
+
+
+@admin.register(ProjectParty)
+class ProjectPartyAdmin(admin.ModelAdmin):
+    list_display = ("project", "account", "role", "equity_pct")
+    list_filter = ("role",)
+    list_select_related = ("project", "account")
+    search_fields = ("project__name", "account__legal_name_en", "account__legal_name_zh")
+    autocomplete_fields = ("project", "account")
+
+    def save_model(self, request: HttpRequest, obj: ProjectParty, form: Any, change: bool) -> None:
+        party_save(party=obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Not while the account borrows under the project in no other role that can borrow.
+        if obj is not None and borrower_left_by(obj, obj.account_id):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: ProjectParty) -> None:
+        party_delete(party=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for party in queryset:
+            party_delete(party=party)
 
 
 @admin.register(AccountMembership)

@@ -168,6 +168,70 @@ class EquatorCategory(models.TextChoices):
     C = "C", _("C — minimal or no adverse impacts")
 
 
+class PartyRole(models.TextChoices):
+    """What an account is to a project: the roles a project-finance deal gives its parties."""
+
+    SPONSOR = "sponsor", _("Sponsor")
+    BORROWER = "borrower", _("Borrower")
+    EPC = "epc", _("EPC contractor")
+    OM_OPERATOR = "om_operator", _("O&M operator")
+    OFFTAKER = "offtaker", _("Off-taker")
+    MLA = "mla", _("Mandated lead arranger")
+    CO_LENDER = "co_lender", _("Co-lender")
+    GUARANTOR = "guarantor", _("Guarantor")
+    INSURER = "insurer", _("Insurer")
+    INDEPENDENT_ENGINEER = "independent_engineer", _("Independent engineer")
+
+
+# The role a project's parties took from the one account a project had before parties: what
+# the account is (its type) is the best evidence of what it is to the project.
+PARTY_ROLE_OF_ACCOUNT_TYPE = {
+    "sponsor": PartyRole.SPONSOR,
+    "borrower": PartyRole.BORROWER,
+    "epc": PartyRole.EPC,
+    "offtaker": PartyRole.OFFTAKER,
+    "co_lender": PartyRole.CO_LENDER,
+    "partner": PartyRole.SPONSOR,
+}
+
+# Roles whose account may borrow under a project's facility (the obligor of the exposure).
+OBLIGOR_ROLES = frozenset({PartyRole.BORROWER, PartyRole.SPONSOR, PartyRole.GUARANTOR})
+
+
+class FacilityKind(models.TextChoices):
+    TERM_LOAN = "term_loan", _("Term loan")
+    REVOLVING = "revolving", _("Revolving credit facility")
+    GUARANTEE = "guarantee", _("Guarantee")
+    LETTER_OF_CREDIT = "letter_of_credit", _("Letter of credit")
+    BRIDGE = "bridge", _("Bridge loan")
+
+
+class LoanClass(models.IntegerChoices):
+    """The regulator's five-category loan classification (贷款五级分类); higher is worse."""
+
+    NORMAL = 1, _("Normal")
+    SPECIAL_MENTION = 2, _("Special mention")
+    SUBSTANDARD = 3, _("Substandard")
+    DOUBTFUL = 4, _("Doubtful")
+    LOSS = 5, _("Loss")
+
+
+# Substandard, doubtful and loss are non-performing (不良贷款).
+NON_PERFORMING_CLASSES = frozenset({LoanClass.SUBSTANDARD, LoanClass.DOUBTFUL, LoanClass.LOSS})
+
+
+class GreenCategory(models.TextChoices):
+    """The first-level classes of China's green-industry guidance catalogue (绿色产业指导目录),
+    which the green-bond endorsed project catalogue shares; blank: not green."""
+
+    ENERGY_SAVING = "energy_saving", _("Energy saving and environmental protection")
+    CLEAN_PRODUCTION = "clean_production", _("Clean production")
+    CLEAN_ENERGY = "clean_energy", _("Clean energy")
+    ECOLOGY = "ecology", _("Ecological environment")
+    GREEN_INFRASTRUCTURE = "green_infrastructure", _("Green upgrading of infrastructure")
+    GREEN_SERVICES = "green_services", _("Green services")
+
+
 class Currency(models.TextChoices):
     CNY = "CNY", _("Chinese yuan (CNY)")
     USD = "USD", _("US dollar (USD)")

@@ -15,9 +15,9 @@ from kam.masking import mask_email, mask_phone
 from kam.models import User
 from kam.roles import Role
 
-from .choices import ContactChannel
-from .models import Account, Contact, Project
-from .selectors import owner_choices_for_user
+from .choices import OBLIGOR_ROLES, PARTY_ROLE_OF_ACCOUNT_TYPE, ContactChannel, PartyRole
+from .models import Account, Contact, Facility, Project, ProjectParty
+from .selectors import account_list_for_user, owner_choices_for_user
 
 
 class AccountForm(CrispyMixin, forms.ModelForm):
@@ -178,6 +178,14 @@ class ContactForm(CrispyMixin, ContactPersonalDataForm):
 
 
 class ProjectForm(CrispyMixin, forms.ModelForm):
+    """A project's own figures. A new project also says what its lead account is to it (the
+    first of its parties); its financing is in its facilities, each added on the project's
+    page."""
+
+    lead_role = forms.ChoiceField(
+        label=_("role of the account in the project"), choices=PartyRole.choices
+    )
+
     class Meta:
         model = Project
         fields = [
@@ -186,24 +194,146 @@ class ProjectForm(CrispyMixin, forms.ModelForm):
             "region",
             "currency",
             "total_cost",
-            "commitment",
-            "outstanding",
             "stage",
             "financial_close_date",
             "planned_cod",
             "forecast_cod",
             "equator_category",
-            "is_green",
+            "green_category",
         ]
         widgets = {
-            "financial_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "planned_cod": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "forecast_cod": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "financial_close_date": DATE_INPUT,
+            "planned_cod": DATE_INPUT,
+            "forecast_cod": DATE_INPUT,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["lead_role"]  # the parties are edited on the project's page
+        else:
+            account = self.instance.account
+            self.fields["lead_role"].initial = PARTY_ROLE_OF_ACCOUNT_TYPE.get(
+                account.account_type, PartyRole.SPONSOR
+            )
         self._setup_helper()
+
+
+# A party's account is chosen among the accounts the user sees (the one door); a book larger
+# than this is narrowed by a search on the name first, rather than sent as one huge list.
+PARTY_ACCOUNT_OPTIONS_MAX = 300
+
+
+class PartyForm(CrispyMixin, forms.ModelForm):
+    """One party of a project: an account the user may see, its role, and a sponsor's equity.
+
+    The options list the accounts of the user's book (or those whose name matches
+    ``search``), at most ``PARTY_ACCOUNT_OPTIONS_MAX``; any account of the book is accepted.
+    The party's present account stays a choice even when the user does not see it (it shows
+    by its name only)."""
+
+    class Meta:
+        model = ProjectParty
+        fields = ["account", "role", "equity_pct", "note"]
+
+    def __init__(self, *args: Any, user: User, search: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_helper()
+        field = self.fields["account"]
+        assert isinstance(field, forms.ModelChoiceField)
+        visible = account_list_for_user(user=user)
+        present = self.instance.account_id
+        field.queryset = (
+            Account.objects.filter(Q(pk__in=visible.values("pk")) | Q(pk=present))
+            if present
+            else visible
+        ).only("legal_name_en", "legal_name_zh")
+        options = visible
+        if search:
+            options = options.filter(
+                Q(legal_name_en__icontains=search) | Q(legal_name_zh__icontains=search)
+            )
+        shown = list(
+            options.order_by("legal_name_en", "legal_name_zh", "pk").only(
+                "legal_name_en", "legal_name_zh"
+            )[: PARTY_ACCOUNT_OPTIONS_MAX + 1]
+        )
+        self.more_accounts = len(shown) > PARTY_ACCOUNT_OPTIONS_MAX
+        shown = shown[:PARTY_ACCOUNT_OPTIONS_MAX]
+        # What is chosen (the party's account, or the one just posted) stays among the options.
+        chosen = self.data.get(self.add_prefix("account")) if self.is_bound else present
+        ids = {account.pk for account in shown}
+        if chosen and str(chosen).isdigit() and int(chosen) not in ids:
+            extra = field.queryset.filter(pk=int(chosen)).first()
+            if extra is not None:
+                shown.insert(0, extra)
+        field.widget.choices = [("", "---------")] + [
+            (account.pk, account.display_name) for account in shown
+        ]
+        self.fields["equity_pct"].help_text = _("Sponsors only: their share of the equity.")
+
+
+class FacilityForm(CrispyMixin, forms.ModelForm):
+    """A facility of a project. Its borrower is one of the project's parties that can owe (a
+    borrower, sponsor or guarantor); a worse classification than before needs a reason, kept
+    in the classification history."""
+
+    reason = forms.CharField(
+        label=_("reason for the classification"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when the classification becomes worse; kept in its history."),
+    )
+
+    class Meta:
+        model = Facility
+        fields = [
+            "name",
+            "kind",
+            "borrower",
+            "currency",
+            "commitment",
+            "drawn",
+            "undrawn",
+            "facility_size",
+            "maturity_date",
+            "margin_pct",
+            "classification",
+        ]
+        widgets = {"maturity_date": DATE_INPUT}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_helper()
+        facility = self.instance
+        self.classification_before: int | None = (
+            facility.classification if facility.pk is not None else None
+        )
+        field = self.fields["borrower"]
+        assert isinstance(field, forms.ModelChoiceField)
+        can_owe = ProjectParty.objects.filter(
+            project_id=facility.project_id, role__in=sorted(OBLIGOR_ROLES)
+        ).values("account_id")
+        field.queryset = (
+            Account.objects.filter(Q(pk__in=can_owe) | Q(pk=facility.borrower_id))
+            .only("legal_name_en", "legal_name_zh")
+            .order_by("legal_name_en", "legal_name_zh", "pk")
+        )
+        field.empty_label = _("Not known yet (unattributed)")
+        field.help_text = _(
+            "A party of the project as borrower, sponsor or guarantor: the obligor the "
+            "exposure counts against."
+        )
+        if facility.pk is None:
+            self.fields["currency"].initial = facility.project.currency
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        new = data.get("classification")
+        before = self.classification_before
+        if before is not None and new is not None and int(new) > before and not data.get("reason"):
+            self.add_error("reason", _("Give the reason for the downgrade of the classification."))
+        return data
 
 
 class HandoverForm(CrispyMixin, forms.Form):

@@ -13,6 +13,7 @@ risk and compliance read only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,10 +307,29 @@ def contact_get_for_account(*, account: Account, pk: int | str) -> Contact:
 
 
 def project_get_for_account(*, account: Account, pk: int | str) -> Project:
+    """A project led by an account already fetched through ``account_get_for_user``: the lead
+    account's book decides who opens a project, whichever parties it has."""
     try:
         return Project.objects.get(account=account, pk=pk)
     except (Project.DoesNotExist, ValueError) as exc:
         raise Http404("No such project.") from exc
+
+
+def account_ids_visible_among(*, user: User, ids: Iterable[int]) -> frozenset[int]:
+    """Which of ``ids`` ``user`` may see: a page that names other accounts (a project's
+    parties, the leads of an account's projects) links only those, and shows the rest as a
+    name. No query for those who read every account or whose book is in hand."""
+    wanted = {pk for pk in ids if pk is not None}
+    if not wanted or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.is_portal_admin or user.reads_all_accounts:
+        return frozenset(wanted)
+    in_hand = visible_ids_in_hand(user=user)
+    if in_hand is not None:
+        return frozenset(wanted & in_hand)
+    return frozenset(
+        account_list_for_user(user=user).filter(pk__in=wanted).values_list("pk", flat=True)
+    )
 
 
 def user_can_create_accounts(*, user: User) -> bool:

@@ -17,8 +17,19 @@ from kam.models import AccessLog, User
 from kam.pseudonyms import pseudonym
 from kam.services import notification_send
 
-from .models import Account, AccountHandover, AccountMembership, Contact, HandoverStatus, Project
-from .rights import Right
+from .choices import OBLIGOR_ROLES
+from .models import (
+    Account,
+    AccountHandover,
+    AccountMembership,
+    Contact,
+    Facility,
+    FacilityClassificationChange,
+    HandoverStatus,
+    Project,
+    ProjectParty,
+)
+from .rights import RIGHT_LABELS, Right
 from .selectors import account_can
 from .tiering.services import enqueue_account_recompute
 
@@ -99,8 +110,164 @@ def contact_save(*, contact: Contact) -> Contact:
 def project_save(*, project: Project) -> Project:
     project.full_clean()
     project.save()
-    enqueue_account_recompute(project.account_id)  # exposure, green share, EP category
+    _recompute_project_accounts(project.pk, also=project.account_id)  # green share, EP category
     return project
+
+
+def _recompute_project_accounts(project_id: int, *, also: int | None = None) -> None:
+    """Rescore every account whose inputs a project's change can move: its lead account, its
+    parties, its borrowers (and ``also``) and the members of their client groups (a member's
+    tier reads its group's exposure). Groups live a floor above (``groups``): read by the
+    reverse relation's name, never by import, in one query."""
+    ids = set(
+        ProjectParty.objects.filter(project_id=project_id).values_list("account_id", flat=True)
+    )
+    borrowers = set(
+        Facility.objects.filter(project_id=project_id, borrower__isnull=False).values_list(
+            "borrower_id", flat=True
+        )
+    )
+    if also is not None:
+        borrowers.add(also)  # the facility's previous borrower, or the account the change named
+    ids |= borrowers
+    if borrowers:
+        ids |= set(
+            Account.objects.filter(
+                group_membership__group__memberships__account_id__in=sorted(borrowers)
+            )
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+    for account_id in sorted(ids):
+        enqueue_account_recompute(account_id)
+
+
+@transaction.atomic
+def party_save(*, party: ProjectParty) -> ProjectParty:
+    """Save a party; refused when the change (another account, a role that cannot borrow)
+    would leave one of the project's facilities with a borrower that is no longer a party
+    able to borrow."""
+    party.full_clean()
+    if party.pk is not None:
+        before = (
+            ProjectParty.objects.select_for_update()
+            .filter(pk=party.pk)
+            .values("account_id", "role")
+            .first()
+        )
+        if before is not None and (
+            before["account_id"] != party.account_id or party.role not in OBLIGOR_ROLES
+        ):
+            _refuse_if_borrower_left(party, before["account_id"])
+    party.save()
+    _recompute_project_accounts(party.project_id, also=party.account_id)
+    return party
+
+
+def borrower_left_by(party: ProjectParty, account_id: int) -> bool:
+    """Whether changing or removing ``party`` leaves ``account_id`` borrowing under the
+    project's facilities with no other role able to borrow."""
+    other_obligor_role = (
+        ProjectParty.objects.filter(
+            project_id=party.project_id, account_id=account_id, role__in=OBLIGOR_ROLES
+        )
+        .exclude(pk=party.pk)
+        .exists()
+    )
+    if other_obligor_role:
+        return False
+    return Facility.objects.filter(project_id=party.project_id, borrower_id=account_id).exists()
+
+
+def _refuse_if_borrower_left(party: ProjectParty, account_id: int) -> None:
+    if borrower_left_by(party, account_id):
+        raise ValidationError(
+            _("%(account)s borrows under this project's facilities: name another borrower first.")
+            % {"account": Account.objects.filter(pk=account_id).first()}
+        )
+
+
+@transaction.atomic
+def party_delete(*, party: ProjectParty) -> None:
+    """Remove a party; refused while the account borrows under one of the project's facilities
+    in no other role that can borrow (the facility would name a borrower who is not a party)."""
+    _refuse_if_borrower_left(party, party.account_id)
+    account_id, project_id = party.account_id, party.project_id
+    party.delete()
+    _recompute_project_accounts(project_id, also=account_id)
+
+
+@transaction.atomic
+def facility_save(*, facility: Facility, by: User | Any, reason: str = "") -> Facility:
+    """Save a facility; a new classification (or a new facility) is recorded in its history
+    with who changed it and why. A downgrade needs a reason."""
+    previous: int | None = None
+    previous_borrower: int | None = None
+    if facility.pk is not None:
+        row = (
+            Facility.objects.select_for_update()
+            .filter(pk=facility.pk)
+            .values("classification", "borrower_id")
+            .first()
+        )
+        if row is not None:
+            previous, previous_borrower = row["classification"], row["borrower_id"]
+    changed = previous != facility.classification
+    if changed and previous is not None and facility.classification > previous and not reason:
+        raise ValidationError(
+            {"classification": _("Give the reason for the downgrade of the classification.")}
+        )
+    facility.full_clean()
+    user = by if getattr(by, "pk", None) else None
+    if changed:
+        facility.classified_at = timezone.now()
+        facility.classified_by = user
+    facility.save()
+    if changed:
+        FacilityClassificationChange.objects.create(
+            facility=facility,
+            previous=previous,
+            classification=facility.classification,
+            reason=reason
+            or (
+                _("Classified when the facility was recorded.")
+                if previous is None
+                else _("Classification improved (no reason given).")
+            ),
+            changed_by=user,
+        )
+    _recompute_project_accounts(facility.project_id, also=previous_borrower)
+    return facility
+
+
+@transaction.atomic
+def facility_delete(*, facility: Facility, by: User) -> None:
+    """Remove a facility recorded by mistake or long repaid. Only who may edit the projects of
+    its lead account removes it, and never while anything is outstanding or still available
+    to draw (exposure = drawn + undrawn): a repaid facility has both at zero. Its
+    classification history goes with it; the change log keeps the deletion."""
+    row = (
+        Facility.objects.select_for_update()
+        .select_related("project__account")
+        .filter(pk=facility.pk)
+        .first()
+    )
+    if row is None:
+        return  # removed meanwhile
+    if not account_can(user=by, account=row.project.account, right=Right.EDIT_PROJECTS):
+        raise PermissionDenied(
+            _("You may not do this on this account (%s).") % RIGHT_LABELS[Right.EDIT_PROJECTS]
+        )
+    if row.drawn > 0 or row.undrawn > 0:
+        raise ValidationError(
+            _(
+                "A facility with an outstanding amount cannot be removed; set drawn and "
+                "undrawn to zero when it is repaid."
+            )
+        )
+    project_id, borrower_id = row.project_id, row.borrower_id
+    row.delete()
+    _recompute_project_accounts(project_id, also=borrower_id)
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import plan_views, views
+from . import plan_views, project_views, views
 from .tiering import views as tiering_views
 
 app_name = "accounts"
@@ -22,8 +22,48 @@ urlpatterns = [
         views.handover_decide,
         name="handover_decide",
     ),
-    path("<int:pk>/projects/new/", views.project_create, name="project_create"),
-    path("<int:pk>/projects/<int:project_pk>/edit/", views.project_edit, name="project_edit"),
+    # Projects, reached through their lead account: figures, parties and facilities.
+    path("<int:pk>/projects/new/", project_views.project_create, name="project_create"),
+    path(
+        "<int:pk>/projects/<int:project_pk>/",
+        project_views.project_detail,
+        name="project_detail",
+    ),
+    path(
+        "<int:pk>/projects/<int:project_pk>/edit/",
+        project_views.project_edit,
+        name="project_edit",
+    ),
+    path(
+        "<int:pk>/projects/<int:project_pk>/parties/new/",
+        project_views.party_create,
+        name="party_create",
+    ),
+    path(
+        "<int:pk>/projects/<int:project_pk>/parties/<int:party_pk>/edit/",
+        project_views.party_edit,
+        name="party_edit",
+    ),
+    path(
+        "<int:pk>/projects/<int:project_pk>/parties/<int:party_pk>/delete/",
+        project_views.party_delete,
+        name="party_delete",
+    ),
+    path(
+        "<int:pk>/projects/<int:project_pk>/facilities/new/",
+        project_views.facility_create,
+        name="facility_create",
+    ),
+    path(
+        "<int:pk>/projects/<int:project_pk>/facilities/<int:facility_pk>/edit/",
+        project_views.facility_edit,
+        name="facility_edit",
+    ),
+    path(
+        "<int:pk>/projects/<int:project_pk>/facilities/<int:facility_pk>/delete/",
+        project_views.facility_delete,
+        name="facility_delete",
+    ),
     # Tiering: score, history and manual overrides (maker–checker).
     path("<int:pk>/tiering/", tiering_views.account_tiering, name="tiering"),
     path("<int:pk>/tiering/override/", tiering_views.override_propose, name="override_propose"),

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import F, FilteredRelation, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,13 +19,14 @@ from django.views.decorators.http import require_POST
 
 from kam.forms import add_service_errors
 from kam.http import request_user
+from kam.links import link
 from kam.models import User
 
 from . import selectors, services
-from .choices import MAINLAND_REGIONS
-from .forms import AccountForm, ContactForm, HandoverForm, ProjectForm
+from .choices import MAINLAND_REGIONS, PartyRole
+from .exposure import fx_rates, summarize_queryset
+from .forms import AccountForm, ContactForm, HandoverForm
 from .models import Account, AccountHandover, AccountMembership, Contact, HandoverStatus, Project
-from .models.core import exposure_by_currency
 from .rights import Right
 from .tiering.selectors import TIERING_RELATED, TIERING_UNSHOWN
 
@@ -41,7 +42,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = selectors.account_get_for_user(
         user=user, pk=pk, related=(*TIERING_RELATED, "contact_stats"), unshown=TIERING_UNSHOWN
     )
-    page = _account_page(account)
+    page = _account_page(account, user)
     can = selectors.account_can_for(user=user, account=account)
     owner = account.owner_id == user.pk  # who may ask for a handover, or decide one
     return render(
@@ -66,8 +67,63 @@ def _pending_handover(account: Account) -> AccountHandover | None:
     )
 
 
-def _account_page(account: Account) -> dict[str, Any]:
-    projects = list(account.projects.all())
+# What the account page's projects list shows of each project and of its lead account.
+_PROJECT_ROW_FIELDS = (
+    "account_id",
+    "name",
+    "sector",
+    "region",
+    "currency",
+    "total_cost",
+    "stage",
+    "equator_category",
+    "green_category",
+    "account__legal_name_en",
+    "account__legal_name_zh",
+)
+
+
+def _account_projects(account: Account, user: User) -> list[dict[str, Any]]:
+    """Every project the account leads or is a party of, with its role(s) in each: one query
+    (a row per project and role of the account), whatever the number of projects."""
+    mine = FilteredRelation("parties", condition=Q(parties__account=account))
+    rows = (
+        Project.objects.annotate(mine=mine)
+        .filter(Q(account=account) | Q(mine__isnull=False))
+        .annotate(my_role=F("mine__role"), my_equity=F("mine__equity_pct"))
+        .select_related("account")
+        .only(*_PROJECT_ROW_FIELDS)
+        .order_by("name", "pk", "my_role")
+    )
+    projects: dict[int, dict[str, Any]] = {}
+    for project in rows:
+        row = projects.get(project.pk)
+        if row is None:
+            row = projects[project.pk] = {"project": project, "roles": [], "led": False}
+            row["led"] = project.account_id == account.pk
+        if project.my_role:
+            row["roles"].append((str(PartyRole(project.my_role).label), project.my_equity))
+    # A project opens through its lead account: linked only where the user may see it.
+    visible = selectors.account_ids_visible_among(
+        user=user, ids={row["project"].account_id for row in projects.values()}
+    ) | {account.pk}
+    for row in projects.values():
+        project = row["project"]
+        row["url"] = (
+            link("accounts:project_detail", project.account_id, project.pk)
+            if project.account_id in visible
+            else ""
+        )
+        row["lead_url"] = (
+            link("accounts:detail", project.account_id)
+            if project.account_id in visible and not row["led"]
+            else ""
+        )
+    return list(projects.values())
+
+
+def _account_page(account: Account, user: User) -> dict[str, Any]:
+    projects = _account_projects(account, user)
     # Most accounts have no account team beyond the owner: prefetching the users costs
     # those pages no query at all.
     memberships = AccountMembership.objects.filter(account=account).prefetch_related(
@@ -76,7 +132,8 @@ def _account_page(account: Account) -> dict[str, Any]:
     return {
         "contacts": [_contact_row(contact) for contact in account.contacts.all()],
         "projects": projects,
-        "exposure": exposure_by_currency(projects),
+        # What this account owes as a borrower, whatever project it borrows under.
+        "exposure": summarize_queryset(account.borrowed_facilities.all(), fx_rates()),
         "team_rows": [(m.user.short_name, m.get_role_display()) for m in memberships],
     }
 
@@ -218,36 +275,6 @@ def contact_reveal(request: HttpRequest, pk: int, contact_pk: int, field: str) -
     if request.headers.get("HX-Request"):
         return render(request, "accounts/_revealed.html", context)
     return render(request, "accounts/contact_reveal.html", context)
-
-
-def _project_form(request: HttpRequest, account: Account, project: Project | None) -> HttpResponse:
-    form = ProjectForm(request.POST or None, instance=project or Project(account=account))
-    if request.method == "POST" and form.is_valid():
-        services.project_save(project=form.instance)
-        messages.success(request, _("Project saved."))
-        return redirect(account)
-    return render(
-        request,
-        "accounts/project_form.html",
-        {"form": form, "account": account, "project": project},
-    )
-
-
-@login_required
-def project_create(request: HttpRequest, pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(
-        user=request_user(request), pk=pk, right=Right.EDIT_PROJECTS
-    )
-    return _project_form(request, account, None)
-
-
-@login_required
-def project_edit(request: HttpRequest, pk: int, project_pk: int) -> HttpResponse:
-    account = selectors.account_get_for_user(
-        user=request_user(request), pk=pk, right=Right.EDIT_PROJECTS
-    )
-    project = selectors.project_get_for_account(account=account, pk=project_pk)
-    return _project_form(request, account, project)
 
 
 # ---------------------------------------------------------------- handovers

@@ -8,8 +8,8 @@ import factory
 from django.contrib.auth.models import Group
 from stdnum.cn import uscc
 
-from accounts.choices import Industry, Region, Sector
-from accounts.models import Account, AccountMembership, Contact, Project
+from accounts.choices import OBLIGOR_ROLES, Industry, LoanClass, PartyRole, Region, Sector
+from accounts.models import Account, AccountMembership, Contact, Facility, Project, ProjectParty
 from kam.models import Team, User
 
 
@@ -82,15 +82,52 @@ class ContactFactory(factory.django.DjangoModelFactory[Contact]):
 class ProjectFactory(factory.django.DjangoModelFactory[Project]):
     class Meta:
         model = Project
+        skip_postgeneration_save = True
 
     account = factory.SubFactory(AccountFactory)
     name = factory.Sequence(lambda n: f"Project {n}")
     sector = Sector.RENEWABLES
     region = Region.NORTHWEST_CHINA
     total_cost = factory.LazyFunction(lambda: Decimal(random.randint(1000, 5000)) * 1_000_000)
+    # The project's financing, as one term loan borrowed by the lead account (the lead
+    # account is also a party: the borrower, unless ``role`` says otherwise; a role that
+    # cannot borrow leaves the facility unattributed). ``commitment=0``: no facility.
+    # Not model fields: ``_create`` takes them off before the project is saved.
     commitment = factory.LazyAttribute(
         lambda o: (o.total_cost * Decimal("0.6")).quantize(Decimal("1"))
     )
     outstanding = factory.LazyAttribute(
         lambda o: (o.commitment * Decimal("0.5")).quantize(Decimal("1"))
     )
+    role = PartyRole.BORROWER
+    classification = LoanClass.NORMAL
+
+    @factory.post_generation
+    def financing(obj: Project, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+        if not create:
+            return
+        params = obj._factory_params  # type: ignore[attr-defined]
+        ProjectParty.objects.create(project=obj, account=obj.account, role=params["role"])
+        commitment, outstanding = params["commitment"], params["outstanding"]
+        if commitment or outstanding:
+            Facility.objects.create(
+                project=obj,
+                borrower=obj.account if params["role"] in OBLIGOR_ROLES else None,
+                name="Term loan",
+                currency=obj.currency,
+                commitment=commitment,
+                drawn=outstanding,
+                undrawn=max(commitment - outstanding, Decimal("0")),
+                classification=params["classification"],
+            )
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Project:
+        params = {
+            name: kwargs.pop(name)
+            for name in ("commitment", "outstanding", "role", "classification")
+            if name in kwargs
+        }
+        project = super()._create(model_class, *args, **kwargs)
+        project._factory_params = params
+        return project

@@ -5,6 +5,7 @@
 - ``accounts.tiering.models``: scoring models, scores, tier history, overrides, FX rates,
   recompute runs (in the tiering package; imported here so Django registers them)
 - ``plans``: account plans with wallet lines, service bundle and actions
+- ``finance``: project parties with their roles, facilities and their loan classification
 - ``handovers``: an owner's request to hand an account over, and the lead's decision
 """
 
@@ -31,6 +32,7 @@ from .core import (
     TierPolicy,
     validate_uscc,
 )
+from .finance import Facility, FacilityClassificationChange, ProjectParty
 from .handovers import AccountHandover, HandoverStatus
 from .plans import AccountPlan, PlanAction, PlanServiceItem, PlanWalletLine
 
@@ -47,11 +49,14 @@ __all__ = [
     "Contact",
     "ContactQuerySet",
     "Criterion",
+    "Facility",
+    "FacilityClassificationChange",
     "FxRate",
     "PlanAction",
     "PlanServiceItem",
     "PlanWalletLine",
     "Project",
+    "ProjectParty",
     "ScoreBand",
     "ScoringModel",
     "TierChange",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +35,7 @@ from ..choices import (
     DataSource,
     EquatorCategory,
     EsgRating,
+    GreenCategory,
     GrowthPotential,
     Industry,
     Influence,
@@ -367,6 +367,15 @@ class Contact(ChoiceLabels, models.Model):
     )
     name = models.CharField(_("name"), max_length=120)
     title = models.CharField(_("title"), max_length=120, blank=True)
+    reports_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("reports to"),
+        help_text=_("The contact's manager at the same client, for the relationship map."),
+    )
     seniority = models.CharField(
         _("seniority"), max_length=20, choices=Seniority.choices, default=Seniority.SENIOR
     )
@@ -554,6 +563,11 @@ class Contact(ChoiceLabels, models.Model):
                 {"channel_preferences": _("Unknown channel: %(c)s") % {"c": ", ".join(unknown)}}
             )
         errors = self._pipl_errors()
+        if self.reports_to_id is not None:
+            if self.pk is not None and self.reports_to_id == self.pk:
+                errors["reports_to"] = _("A contact cannot report to themselves.")
+            elif self.reports_to is not None and self.reports_to.account_id != self.account_id:
+                errors["reports_to"] = _("The manager must be a contact of the same account.")
         if errors:
             raise ValidationError(errors)
 
@@ -627,35 +641,22 @@ class Contact(ChoiceLabels, models.Model):
         return errors
 
 
-def exposure_by_currency(projects: Iterable[Project]) -> list[dict[str, Any]]:
-    """Totals per currency of ``projects`` (the account page has them all in hand already):
-    amounts in different currencies are never added together."""
-    totals: dict[str, dict[str, Any]] = {}
-    for project in projects:
-        row = totals.setdefault(
-            project.currency,
-            {
-                "currency": project.currency,
-                "total_cost": Decimal("0"),
-                "commitment": Decimal("0"),
-                "outstanding": Decimal("0"),
-                "projects": 0,
-            },
-        )
-        row["total_cost"] += project.total_cost or 0
-        row["commitment"] += project.commitment or 0
-        row["outstanding"] += project.outstanding or 0
-        row["projects"] += 1
-    return [totals[currency] for currency in sorted(totals)]
-
-
 # Shared by the money fields below.
 _MONEY_VALIDATORS = [MinValueValidator(Decimal("0"))]
 
 
 class Project(ChoiceLabels, models.Model):
+    """A financed project. ``account`` is the relationship the project is managed under (its
+    lead account, whose book decides who may open the project); who the project's sponsors,
+    borrower, contractors and lenders are is in its parties, and what we lend in its
+    facilities (accounts/models/finance.py)."""
+
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="projects", verbose_name=_("account")
+        Account,
+        on_delete=models.CASCADE,
+        related_name="projects",
+        verbose_name=_("lead account"),
+        help_text=_("The relationship the project is managed under; its book decides access."),
     )
     name = models.CharField(_("name"), max_length=200)
     sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices)
@@ -665,16 +666,6 @@ class Project(ChoiceLabels, models.Model):
     )
     total_cost = models.DecimalField(
         _("total project cost"), max_digits=18, decimal_places=2, validators=_MONEY_VALIDATORS
-    )
-    commitment = models.DecimalField(
-        _("our commitment"), max_digits=18, decimal_places=2, validators=_MONEY_VALIDATORS
-    )
-    outstanding = models.DecimalField(
-        _("outstanding exposure"),
-        default=Decimal("0"),
-        max_digits=18,
-        decimal_places=2,
-        validators=_MONEY_VALIDATORS,
     )
     stage = models.CharField(
         _("stage"), max_length=20, choices=ProjectStage.choices, default=ProjectStage.ORIGINATION
@@ -688,7 +679,16 @@ class Project(ChoiceLabels, models.Model):
         choices=EquatorCategory.choices,
         blank=True,
     )
-    is_green = models.BooleanField(_("green finance"), default=False)
+    green_category = models.CharField(
+        _("green taxonomy category"),
+        max_length=24,
+        choices=GreenCategory.choices,
+        blank=True,
+        help_text=_(
+            "The class of the green-industry guidance catalogue the project falls in; empty "
+            "when the project is not green."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
@@ -698,16 +698,11 @@ class Project(ChoiceLabels, models.Model):
         ordering = ["account", "name", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(total_cost__gte=0) & Q(commitment__gte=0) & Q(outstanding__gte=0),
-                name="project_amounts_non_negative",
+                condition=Q(total_cost__gte=0), name="project_total_cost_non_negative"
             ),
             models.CheckConstraint(
-                condition=Q(commitment__lte=models.F("total_cost")),
-                name="project_commitment_within_cost",
-            ),
-            models.CheckConstraint(
-                condition=Q(outstanding__lte=models.F("commitment")),
-                name="project_outstanding_within_commitment",
+                condition=choices_check("green_category", GreenCategory, blank=True),
+                name="project_green_category_valid",
             ),
             models.CheckConstraint(
                 condition=choices_check("sector", Sector), name="project_sector_valid"
@@ -735,10 +730,6 @@ class Project(ChoiceLabels, models.Model):
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
-        if None not in (self.commitment, self.total_cost) and self.commitment > self.total_cost:
-            errors["commitment"] = _("Our commitment cannot exceed the total project cost.")
-        if None not in (self.outstanding, self.commitment) and self.outstanding > self.commitment:
-            errors["outstanding"] = _("Outstanding exposure cannot exceed our commitment.")
         if (
             self.planned_cod
             and self.financial_close_date

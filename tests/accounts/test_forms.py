@@ -109,14 +109,13 @@ def _project_data(**overrides: Any) -> dict[str, Any]:
         "region": "cn_northwest",
         "currency": "CNY",
         "total_cost": "5000000000",
-        "commitment": "3000000000",
-        "outstanding": "1000000000",
         "stage": "construction",
         "financial_close_date": "2025-06-30",
         "planned_cod": "2027-06-30",
         "forecast_cod": "2027-09-30",
         "equator_category": "B",
-        "is_green": "on",
+        "green_category": "clean_energy",
+        "lead_role": "sponsor",
     }
     data.update(overrides)
     return data
@@ -129,19 +128,34 @@ def test_project_is_saved_with_decimal_amounts(client, cast: Cast) -> None:
     )
     assert response.status_code == 302
     project = Project.objects.get(name="Hami 1 GW Solar")
-    assert project.commitment == Decimal("3000000000")
-    assert project.account == cast.account and project.is_green
+    assert project.total_cost == Decimal("5000000000")
+    assert project.account == cast.account and project.green_category == "clean_energy"
+    assert project.parties.get().role == "sponsor"
+
+
+def test_project_edit_keeps_its_parties_and_offers_no_lead_role(client, cast: Cast) -> None:
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory.create(account=cast.account, role="borrower")
+    client.force_login(cast.owner)
+    url = reverse("accounts:project_edit", args=[cast.account.pk, project.pk])
+    assert "lead_role" not in client.get(url).context["form"].fields
+    response = client.post(url, _project_data(name="Renamed", lead_role="epc"))
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.name == "Renamed"
+    assert list(project.parties.values_list("role", flat=True)) == ["borrower"]
 
 
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
         ({"total_cost": "-1"}, "total_cost"),
-        ({"commitment": "6000000000"}, "commitment"),
-        ({"outstanding": "3500000000"}, "outstanding"),
         ({"currency": "XXX"}, "currency"),
         ({"stage": "dreaming"}, "stage"),
         ({"equator_category": "D"}, "equator_category"),
+        ({"green_category": "purple"}, "green_category"),
+        ({"lead_role": "bystander"}, "lead_role"),
         ({"total_cost": "abc"}, "total_cost"),
         ({"planned_cod": "2020-01-01"}, "planned_cod"),
     ],
@@ -161,15 +175,27 @@ def test_project_form_rejects_bad_amounts_and_choices(
 def test_database_constraints_hold_even_without_the_form(cast: Cast) -> None:
     from django.db import IntegrityError, transaction
 
+    from accounts.models import Facility, ProjectParty
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Project.objects.create(
+            account=cast.account, name="x", sector="power", region="cn_east", total_cost=-1
+        )
+    project = Project.objects.create(
+        account=cast.account, name="x", sector="power", region="cn_east", total_cost=10
+    )
     for bad in (
-        {"commitment": Decimal(10), "total_cost": Decimal(5), "outstanding": Decimal(0)},
-        {"commitment": Decimal(5), "total_cost": Decimal(10), "outstanding": Decimal(6)},
-        {"commitment": Decimal(-1), "total_cost": Decimal(10), "outstanding": Decimal(-2)},
+        {"commitment": Decimal(5), "drawn": Decimal(0), "undrawn": Decimal(6)},
+        {"commitment": Decimal(-1), "drawn": Decimal(0), "undrawn": Decimal(0)},
+        {"commitment": Decimal(5), "drawn": Decimal(-2), "undrawn": Decimal(0)},
+        {"commitment": Decimal(5), "classification": 7},
     ):
         with pytest.raises(IntegrityError), transaction.atomic():
-            Project.objects.create(
-                account=cast.account, name="x", sector="power", region="cn_east", **bad
-            )
+            Facility.objects.create(project=project, name="x", **bad)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProjectParty.objects.create(
+            project=project, account=cast.account, role="epc", equity_pct=Decimal(10)
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         Account.objects.filter(pk=cast.account.pk).update(tier="platinum")
 

@@ -101,11 +101,22 @@ def _pages(cast: Cast) -> dict[str, str]:
         "contact_edit": reverse("accounts:contact_edit", args=[a.pk, contact.pk]),
         "project_create": reverse("accounts:project_create", args=[a.pk]),
         "project_edit": reverse("accounts:project_edit", args=[a.pk, project.pk]),
+        "project_detail": reverse("accounts:project_detail", args=[a.pk, project.pk]),
+        "party_create": reverse("accounts:party_create", args=[a.pk, project.pk]),
+        "facility_create": reverse("accounts:facility_create", args=[a.pk, project.pk]),
     }
 
 
-READ_PAGES = ["detail"]
-WRITE_PAGES = ["edit", "contact_create", "contact_edit", "project_create", "project_edit"]
+READ_PAGES = ["detail", "project_detail"]
+WRITE_PAGES = [
+    "edit",
+    "contact_create",
+    "contact_edit",
+    "project_create",
+    "project_edit",
+    "party_create",
+    "facility_create",
+]
 
 
 @pytest.mark.parametrize("who", SEES + DENIED)
