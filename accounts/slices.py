@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 
 from .choices import Region, Sector, Tier
-from .models import Project
+from .models import Project, ProjectParty
 
 
 def account_slice_q(
@@ -23,7 +23,9 @@ def account_slice_q(
     prefix: str = "",
 ) -> Q:
     """Accounts (reached through ``prefix``, e.g. ``"account__"``) of a team, region and tier,
-    with a project in a sector. The sector is a property of projects: "has a project in it"."""
+    involved in a project of a sector. The sector is a property of projects: an account is
+    in it when it leads such a project or is a party to one in any role (a sponsor, the
+    borrower, a contractor...)."""
     condition = Q()
     if team_id is not None:
         condition &= Q(**{f"{prefix}team_id": team_id})
@@ -33,7 +35,11 @@ def account_slice_q(
         condition &= Q(**{f"{prefix}tier": tier})
     if sector:
         outer = f"{prefix[:-2]}_id" if prefix else "pk"
-        condition &= Q(Exists(Project.objects.filter(account_id=OuterRef(outer), sector=sector)))
+        condition &= Q(
+            Exists(Project.objects.filter(account_id=OuterRef(outer), sector=sector))
+        ) | Q(
+            Exists(ProjectParty.objects.filter(account_id=OuterRef(outer), project__sector=sector))
+        )
     return condition
 
 

@@ -162,6 +162,8 @@ _MORE_FILTERS = (
     "green",
     "equator",
     "has_projects",
+    "borrows",
+    "loan_class",
 )
 
 

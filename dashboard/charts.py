@@ -27,7 +27,7 @@ def _exposure_chart(rows: list[Any], *, horizontal: bool = False) -> dict[str, A
         "keys": [r.key for r in rows],
         "datasets": [
             {
-                "label": _("Outstanding exposure (CNY million)"),
+                "label": _("Exposure (CNY million)"),
                 "data": [_millions(r.exposure_cny) for r in rows],
                 "palette": "tier" if not horizontal else "",
             }
@@ -59,7 +59,7 @@ def chart_data(d: Dashboard) -> dict[str, Any]:
             "keys": ["green", "other"],
             "datasets": [
                 {
-                    "label": _("Outstanding exposure (CNY million)"),
+                    "label": _("Exposure (CNY million)"),
                     "data": [
                         _millions(exposure.green_cny),
                         _millions(exposure.total_cny - exposure.green_cny),
@@ -75,7 +75,7 @@ def chart_data(d: Dashboard) -> dict[str, Any]:
             "keys": [r.key or "none" for r in exposure.by_equator],
             "datasets": [
                 {
-                    "label": _("Outstanding exposure (CNY million)"),
+                    "label": _("Exposure (CNY million)"),
                     "data": [_millions(r.exposure_cny) for r in exposure.by_equator],
                     "palette": "equator",
                 }
@@ -192,9 +192,14 @@ def chart_data(d: Dashboard) -> dict[str, Any]:
             "labels": [str(p.quarter) for p in trends],
             "datasets": [
                 {
-                    "label": _("Outstanding exposure (CNY million)"),
+                    "label": _("Exposure (CNY million)"),
                     "data": [_millions(p.figures.exposure) if p.figures else None for p in trends],
                     "colour": "#0f766e",
+                },
+                {
+                    "label": _("Drawn (CNY million)"),
+                    "data": [_millions(p.figures.drawn) if p.figures else None for p in trends],
+                    "colour": "#64748b",
                 },
                 {
                     "label": _("Green exposure (CNY million)"),
@@ -202,5 +207,20 @@ def chart_data(d: Dashboard) -> dict[str, Any]:
                     "colour": "#20c997",
                 },
             ],
+        },
+        "loanClasses": {
+            "type": "bar",
+            "horizontal": True,
+            "money": True,
+            "labels": [r.label for r in exposure.by_class],
+            "keys": [str(r.key) for r in exposure.by_class],
+            "datasets": [
+                {
+                    "label": _("Exposure (CNY million)"),
+                    "data": [_millions(r.exposure_cny) for r in exposure.by_class],
+                    "palette": "loanClass",
+                }
+            ],
+            "links": [r.url for r in exposure.by_class],
         },
     }

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import AccountStatus
-from accounts.models import Account, Project
+from accounts.choices import NON_PERFORMING_CLASSES, AccountStatus, LoanClass
+from accounts.models import Account, Facility, Project
 from interactions.selectors.interactions import cadence_overdue_q, tier_cadence_days
 from interactions.selectors.reviews import (
     accounts_missing_review,
@@ -29,9 +29,13 @@ from risk.selectors import RiskLevelAnnotation, with_risk_level
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
-# ---------------------------------------------------------------- projects
+# ---------------------------------------------------------------- projects and facilities
 
 NO_EQUATOR = "none"
+NON_PERFORMING = "non_performing"
+LOAN_CLASS_CHOICES = [(str(value), label) for value, label in LoanClass.choices] + [
+    (NON_PERFORMING, _("Non-performing (substandard, doubtful, loss)"))
+]
 
 
 def project_q(
@@ -40,24 +44,59 @@ def project_q(
     region: str = "",
     green: bool | None = None,
     equator: str | None = None,
+    prefix: str = "",
 ) -> Q:
-    """Conditions on one project; ``equator`` ``"none"`` means "not categorised"."""
+    """Conditions on one project (reached through ``prefix``, e.g. ``"project__"``);
+    ``equator`` ``"none"`` means "not categorised"; green means a green taxonomy category."""
     condition = Q()
     if sector:
-        condition &= Q(sector=sector)
+        condition &= Q(**{f"{prefix}sector": sector})
     if region:
-        condition &= Q(region=region)
+        condition &= Q(**{f"{prefix}region": region})
     if green is not None:
-        condition &= Q(is_green=green)
+        not_green = Q(**{f"{prefix}green_category": ""})
+        condition &= ~not_green if green else not_green
     if equator:
-        condition &= Q(equator_category="" if equator == NO_EQUATOR else equator)
+        condition &= Q(**{f"{prefix}equator_category": "" if equator == NO_EQUATOR else equator})
     return condition
 
 
 def with_project(queryset: QuerySet[Account], condition: Q) -> QuerySet[Account]:
-    """Accounts with at least one project meeting every part of ``condition`` at once (a
-    renewables project in Southeast Asia, not a renewables project and another one there)."""
-    return queryset.filter(Exists(Project.objects.filter(condition, account_id=OuterRef("pk"))))
+    """Accounts that lead, or are a party to, at least one project meeting every part of
+    ``condition`` at once (a renewables project in Southeast Asia, not a renewables project
+    and another one there)."""
+    return queryset.filter(
+        Exists(Project.objects.filter(condition, account_id=OuterRef("pk")))
+        | Exists(Project.objects.filter(condition, parties__account_id=OuterRef("pk")).order_by())
+    )
+
+
+def facility_q(
+    *,
+    sector: str = "",
+    region: str = "",
+    green: bool | None = None,
+    equator: str | None = None,
+    loan_class: str = "",
+) -> Q:
+    """Conditions on one facility: on its project, and its five-category classification
+    (one of LoanClass, or ``"non_performing"``)."""
+    condition = project_q(
+        sector=sector, region=region, green=green, equator=equator, prefix="project__"
+    )
+    if loan_class == NON_PERFORMING:
+        condition &= Q(classification__in=sorted(NON_PERFORMING_CLASSES))
+    elif loan_class:
+        condition &= Q(classification=int(loan_class))
+    return condition
+
+
+def with_facility(queryset: QuerySet[Account], condition: Q) -> QuerySet[Account]:
+    """Obligors: accounts that borrow under at least one facility with exposure meeting
+    every part of ``condition`` at once — the accounts the exposure figures count."""
+    return queryset.filter(
+        Exists(Facility.objects.filter(condition, borrower_id=OuterRef("pk"), exposure__gt=0))
+    )
 
 
 # ---------------------------------------------------------------- risk level

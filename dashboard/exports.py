@@ -32,9 +32,11 @@ def _exposure(attribute: str, first: Any) -> Callable[[Scope], Rows]:
         figure = selectors.exposure(scope)
         headers = [
             first,
-            _("Accounts"),
+            _("Obligors"),
             _("Projects"),
-            _("Outstanding exposure (CNY)"),
+            _("Facilities"),
+            _("Exposure (CNY)"),
+            _("Drawn (CNY)"),
             _("Share (%)"),
             _("Green exposure (CNY)"),
             _("Green share (%)"),
@@ -42,9 +44,11 @@ def _exposure(attribute: str, first: Any) -> Callable[[Scope], Rows]:
         rows = [
             [
                 r.label,
-                r.accounts,
+                "" if r.is_unattributed else r.accounts,
                 r.projects,
+                r.facilities,
                 r.exposure_cny,
+                r.drawn_cny,
                 _rate(r.share),
                 r.green_cny,
                 _rate(r.green_share),
@@ -68,6 +72,33 @@ def _green(scope: Scope) -> Rows:
         ],
         [_("Total"), figure.total_cny, 100 if figure.total_cny else "", figure.accounts],
     ]
+
+
+def _loan_classes(scope: Scope) -> Rows:
+    figure = selectors.exposure(scope)
+    headers = [
+        _("Loan classification"),
+        _("Obligors"),
+        _("Facilities"),
+        _("Exposure (CNY)"),
+        _("Drawn (CNY)"),
+        _("Share (%)"),
+    ]
+    rows: list[list[Any]] = [
+        [r.label, r.accounts, r.facilities, r.exposure_cny, r.drawn_cny, _rate(r.share)]
+        for r in figure.by_class
+    ]
+    rows.append(
+        [
+            _("Non-performing (substandard, doubtful, loss)"),
+            "",
+            "",
+            figure.non_performing_cny,
+            "",
+            _rate(figure.non_performing_share),
+        ]
+    )
+    return headers, rows
 
 
 def _reviews(scope: Scope) -> Rows:
@@ -175,7 +206,8 @@ def _trends(scope: Scope) -> Rows:
     headers = [
         _("Quarter"),
         _("Accounts"),
-        _("Outstanding exposure (CNY)"),
+        _("Exposure (CNY)"),
+        _("Drawn (CNY)"),
         _("Green share (%)"),
         _("Review coverage (%)"),
         _("First response attainment (%)"),
@@ -195,6 +227,7 @@ def _trends(scope: Scope) -> Rows:
                 str(point.quarter),
                 f.accounts,
                 f.exposure,
+                f.drawn,
                 _rate(f.green_share),
                 _rate(f.review_rate),
                 _rate(f.response_rate),
@@ -260,6 +293,7 @@ TABLES: dict[str, Table] = {
         _exposure("by_equator", gettext_lazy("Category")),
     ),
     "green": Table(gettext_lazy("Green-finance share"), _green),
+    "loan_classes": Table(gettext_lazy("Five-category loan classification"), _loan_classes),
     "reviews": Table(gettext_lazy("Quarterly review coverage"), _reviews),
     "sla": Table(gettext_lazy("SLA attainment"), _sla),
     "alerts": Table(gettext_lazy("Open alerts by severity and age"), _alerts),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
@@ -82,7 +84,8 @@ class AccountFilter(django_filters.FilterSet):
     )
     # Drill-down from the dashboards (dashboard): each filter counts what its figure counts.
     team = django_filters.ModelChoiceFilter(label=_("team"), queryset=_teams)
-    # Project conditions apply together: a project meeting all of them (see filter_queryset).
+    # Project conditions apply together: a project meeting all of them (see filter_queryset);
+    # with "borrows", a facility the account borrows under, of a project meeting them.
     sector = django_filters.ChoiceFilter(
         label=_("project sector"), choices=Sector.choices, method="filter_project"
     )
@@ -92,6 +95,16 @@ class AccountFilter(django_filters.FilterSet):
     green = django_filters.ChoiceFilter(
         label=_("green finance"),
         choices=[("yes", _("Has a green project")), ("no", _("Has a project not green"))],
+        method="filter_project",
+    )
+    borrows = django_filters.ChoiceFilter(
+        label=_("exposure"),
+        choices=[("yes", _("Borrows under a facility with exposure"))],
+        method="filter_project",
+    )
+    loan_class = django_filters.ChoiceFilter(
+        label=_("loan classification of a facility borrowed"),
+        choices=conditions.LOAN_CLASS_CHOICES,
         method="filter_project",
     )
     equator = django_filters.ChoiceFilter(
@@ -145,12 +158,23 @@ class AccountFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet[Account]) -> QuerySet[Account]:
         queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data
-        condition = conditions.project_q(
-            sector=data.get("sector") or "",
-            region=data.get("project_region") or "",
-            green={"yes": True, "no": False}.get(data.get("green") or ""),
-            equator=data.get("equator") or None,
-        )
+        parts: dict[str, Any] = {
+            "sector": data.get("sector") or "",
+            "region": data.get("project_region") or "",
+            "green": {"yes": True, "no": False}.get(data.get("green") or ""),
+            "equator": data.get("equator") or None,
+        }
+        loan_class = data.get("loan_class") or ""
+        if data.get("borrows") or loan_class:
+            # The obligors the exposure figures count; the sector is also the dashboard's
+            # slice (an account involved in a project of the sector), as the figures apply it.
+            queryset = conditions.with_facility(
+                queryset, conditions.facility_q(**parts, loan_class=loan_class)
+            )
+            if parts["sector"]:
+                queryset = conditions.with_project(queryset, Q(sector=parts["sector"]))
+            return queryset
+        condition = conditions.project_q(**parts)
         if condition or data.get("has_projects"):
             queryset = conditions.with_project(queryset, condition)
         return queryset

@@ -37,12 +37,16 @@ class AccountQuarterSnapshot(models.Model):
     tier = models.CharField(_("tier"), max_length=20)
     region = models.CharField(_("region"), max_length=20)
     status = models.CharField(_("status"), max_length=20)
-    # Outstanding exposure converted to CNY at the FX rates of the time (currencies without a
-    # rate are left out, never added raw).
+    # The account's exposure as an obligor (drawn plus undrawn amounts of the facilities it
+    # borrows under), its drawn part and its green part (projects with a green taxonomy
+    # category), converted to CNY at the FX rates of the time (currencies without a rate are
+    # left out, never added raw). Rows computed before facilities held the amounts kept the
+    # outstanding exposure of the account's projects in ``exposure_cny`` and no drawn figure.
     exposure_cny = models.DecimalField(_("exposure (CNY)"), max_digits=20, decimal_places=2)
     green_exposure_cny = models.DecimalField(
         _("green exposure (CNY)"), max_digits=20, decimal_places=2
     )
+    drawn_cny = models.DecimalField(_("drawn (CNY)"), max_digits=20, decimal_places=2, default=0)
     cadence_applies = models.BooleanField(_("cadence applies"), default=False)
     cadence_kept = models.BooleanField(_("cadence kept"), default=False)
     review_required = models.BooleanField(_("review required"), default=False)

@@ -92,6 +92,17 @@ class Scope:
         join conditions."""
         return restrict(queryset, self.visible(), path).filter(self.slice_q(f"{path}__"))
 
+    def related_q(self, path: str = "account") -> Q:
+        """``related`` as a condition, to be combined with others (``|``): the one door by
+        semi-join (nothing when it opens on every account), then the slice."""
+        visible = self.visible()
+        door = (
+            Q(**{f"{path}__in": visible.order_by().values("pk")})
+            if visible.query.has_filters()
+            else Q()
+        )
+        return door & self.slice_q(f"{path}__")
+
     # Query parameters of the lists the figures link to.
     def account_params(self) -> dict[str, str]:
         params: dict[str, str] = {}

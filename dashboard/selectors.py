@@ -22,13 +22,22 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Sum, When
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.choices import Currency, EquatorCategory, Region, Sector, Tier
-from accounts.models import Account, FxRate, Project
+from accounts.choices import (
+    NON_PERFORMING_CLASSES,
+    Currency,
+    EquatorCategory,
+    LoanClass,
+    Region,
+    Sector,
+    Tier,
+)
+from accounts.models import Account, Facility, FxRate
+from accounts.selectors import tier_policies
 from dashboard.models import AccountQuarterSnapshot
 from interactions.models.service import ServiceRequest
 from interactions.selectors.interactions import cadence_overdue_q, tier_cadence_days
@@ -42,6 +51,7 @@ from kam.quarters import Quarter
 from risk.choices import ACTIVE_STATES, AlertState, RiskLevel, Severity
 from risk.filters import AGE_CHOICES, alert_age_q
 from risk.models import Alert
+from risk.selectors import loan_class_level
 
 from . import conditions
 from .scope import TREND_QUARTERS, Scope
@@ -67,12 +77,15 @@ def fx_rates_to_cny() -> dict[str, Decimal]:
     return {"CNY": Decimal(1), **dict(FxRate.objects.values_list("currency", "rate_to_cny"))}
 
 
-def _per_currency(prefix: str, base: Q | None = None) -> dict[str, Sum]:
-    """One conditional sum of outstanding exposure per currency."""
+def _per_currency(
+    prefix: str, base: Q | None = None, field_name: str = "exposure"
+) -> dict[str, Sum]:
+    """One conditional sum of ``field_name`` per currency (facility exposure by default:
+    drawn plus undrawn)."""
     sums = {}
     for currency in Currency.values:
         condition = Q(currency=currency) if base is None else base & Q(currency=currency)
-        sums[f"{prefix}{currency}"] = Sum("outstanding", filter=condition)
+        sums[f"{prefix}{currency}"] = Sum(field_name, filter=condition)
     return sums
 
 
@@ -128,23 +141,54 @@ def accounts_by_tier(scope: Scope) -> list[Row]:
 
 # ---------------------------------------------------------------- exposure
 
+# A facility of a project with a green taxonomy category is green finance.
+GREEN_Q = ~Q(project__green_category="")
+
 
 @dataclass
 class ExposureRow:
+    """Exposure of one group of facilities: ``accounts`` are the obligors (borrowers) with
+    exposure in it — the list behind the link. The unattributed row (facilities with no
+    borrower named) has no obligors and no list."""
+
     key: str
     label: str
     accounts: int
     projects: int
     exposure_cny: Decimal
+    drawn_cny: Decimal
     green_cny: Decimal
     green_accounts: int
     other_accounts: int
     url: str
     share: float | None = None
+    facilities: int = 0
 
     @property
     def green_share(self) -> float | None:
         return _pct(self.green_cny, self.exposure_cny)
+
+    @property
+    def is_unattributed(self) -> bool:
+        return self.key == UNATTRIBUTED
+
+
+UNATTRIBUTED = "unattributed"
+
+
+@dataclass
+class ClassRow:
+    """Exposure under one five-category loan classification (五级分类)."""
+
+    key: int
+    label: str
+    accounts: int
+    facilities: int
+    exposure_cny: Decimal
+    drawn_cny: Decimal
+    url: str
+    non_performing: bool
+    share: float | None = None
 
 
 @dataclass
@@ -153,7 +197,10 @@ class Exposure:
     by_sector: list[ExposureRow]
     by_region: list[ExposureRow]
     by_equator: list[ExposureRow]
+    by_class: list[ClassRow]
+    unattributed: ExposureRow | None
     total_cny: Decimal
+    drawn_cny: Decimal
     green_cny: Decimal
     accounts: int
     green_accounts: int
@@ -172,10 +219,44 @@ class Exposure:
     def other_cny(self) -> Decimal:
         return self.total_cny - self.green_cny
 
+    @property
+    def undrawn_cny(self) -> Decimal:
+        return self.total_cny - self.drawn_cny
+
+    @property
+    def non_performing_cny(self) -> Decimal:
+        return sum((r.exposure_cny for r in self.by_class if r.non_performing), ZERO)
+
+    @property
+    def non_performing_share(self) -> float | None:
+        return _pct(self.non_performing_cny, self.total_cny)
+
+
+def _money(prefix: str = "") -> dict[str, Sum]:
+    """Exposure, drawn and green exposure per currency."""
+    return {
+        **_per_currency(f"{prefix}out_"),
+        **_per_currency(f"{prefix}drawn_", field_name="drawn"),
+        **_per_currency(f"{prefix}green_", GREEN_Q),
+    }
+
+
+def scoped_facilities(scope: Scope) -> tuple[QuerySet[Facility], QuerySet[Facility]]:
+    """The facilities with exposure behind the scope's figures: ``attributed``, those whose
+    borrower is in scope (exposure belongs to the obligor, whatever account the project is
+    managed under); and ``in_scope``, those plus the facilities with no borrower named yet
+    whose project's lead account is in scope (the unattributed exposure). With a sector
+    chosen, only the facilities of projects in that sector."""
+    facilities = Facility.objects.filter(exposure__gt=0).order_by()
+    if scope.sector:
+        facilities = facilities.filter(project__sector=scope.sector)
+    borrowed = Q(borrower__isnull=False) & scope.related_q("borrower")
+    loose = Q(borrower__isnull=True) & scope.related_q("project__account")
+    return facilities.filter(borrowed), facilities.filter(borrowed | loose)
+
 
 def _exposure_rows(
-    scope: Scope,
-    projects: QuerySet[Project],
+    facilities: QuerySet[Facility],
     group: str,
     choices: Iterable[tuple[str, Any]],
     link_params: Any,
@@ -183,14 +264,14 @@ def _exposure_rows(
     missing: set[str],
 ) -> list[ExposureRow]:
     aggregates = {
-        **_per_currency("out_"),
-        **_per_currency("green_", Q(is_green=True)),
-        "accounts": Count("account", distinct=True),
-        "green_accounts": Count("account", distinct=True, filter=Q(is_green=True)),
-        "other_accounts": Count("account", distinct=True, filter=Q(is_green=False)),
-        "projects": Count("pk"),
+        **_money(),
+        "accounts": Count("borrower", distinct=True),
+        "green_accounts": Count("borrower", distinct=True, filter=GREEN_Q),
+        "other_accounts": Count("borrower", distinct=True, filter=~GREEN_Q),
+        "projects": Count("project", distinct=True),
+        "facilities": Count("pk"),
     }
-    values = {row[group]: row for row in projects.values(group).annotate(**aggregates)}
+    values = {row[group]: row for row in facilities.values(group).annotate(**aggregates)}
     rows = []
     for key, label in choices:
         row = values.get(key)
@@ -202,80 +283,163 @@ def _exposure_rows(
                 label=str(label),
                 accounts=row["accounts"],
                 projects=row["projects"],
+                facilities=row["facilities"],
                 exposure_cny=_to_cny(row, "out_", rates, missing),
+                drawn_cny=_to_cny(row, "drawn_", rates, missing),
                 green_cny=_to_cny(row, "green_", rates, missing),
                 green_accounts=row["green_accounts"],
                 other_accounts=row["other_accounts"],
                 url=link("accounts:list", link_params(key)),
             )
         )
-    total = sum((r.exposure_cny for r in rows), ZERO)
-    for r in rows:
-        r.share = _pct(r.exposure_cny, total)
     return rows
 
 
+def _with_unattributed(
+    rows: list[ExposureRow], unattributed: ExposureRow | None
+) -> list[ExposureRow]:
+    """The rows, then the unattributed exposure as its own row; shares of the whole."""
+    rows = [*rows, unattributed] if unattributed is not None else list(rows)
+    total = sum((r.exposure_cny for r in rows), ZERO)
+    return [replace(r, share=_pct(r.exposure_cny, total)) for r in rows]
+
+
+def _add(target: dict[str, Any], row: Mapping[str, Any]) -> None:
+    """Add the money of a grouped row into ``target`` (per-currency sums)."""
+    for name, amount in row.items():
+        if name.startswith(("out_", "drawn_", "green_")) and amount:
+            target[name] = (target.get(name) or ZERO) + amount
+
+
+def _classes(
+    facilities: QuerySet[Facility],
+    base: Mapping[str, Any],
+    rates: Mapping[str, Decimal],
+    missing: set[str],
+) -> tuple[list[ClassRow], ExposureRow | None]:
+    """Exposure per five-category classification, and the unattributed exposure: one query
+    over the facilities in scope, attributed or not, grouped by classification and by
+    whether a borrower is named."""
+    rows = (
+        facilities.annotate(loose=Case(When(borrower__isnull=True, then=1), default=0))
+        .values("classification", "loose")
+        .annotate(
+            **_money(),
+            accounts=Count("borrower", distinct=True),
+            projects=Count("project", distinct=True),
+            n=Count("pk"),
+        )
+    )
+    by_class: dict[int, dict[str, Any]] = {}
+    loose: dict[str, Any] = {"projects": 0, "n": 0}
+    for row in rows:
+        target = by_class.setdefault(row["classification"], {"accounts": 0, "n": 0})
+        target["accounts"] += row["accounts"]
+        target["n"] += row["n"]
+        _add(target, row)
+        if row["loose"]:
+            # A project counted under two classifications is one project: the count is an
+            # upper bound only when an unattributed project has facilities in two classes.
+            loose["projects"] += row["projects"]
+            loose["n"] += row["n"]
+            _add(loose, row)
+    class_rows = [
+        ClassRow(
+            key=int(value),
+            label=str(label),
+            accounts=by_class[value]["accounts"],
+            facilities=by_class[value]["n"],
+            exposure_cny=_to_cny(by_class[value], "out_", rates, missing),
+            drawn_cny=_to_cny(by_class[value], "drawn_", rates, missing),
+            url=link("accounts:list", {**base, "loan_class": int(value)}),
+            non_performing=value in NON_PERFORMING_CLASSES,
+        )
+        for value, label in LoanClass.choices
+        if value in by_class
+    ]
+    total = sum((r.exposure_cny for r in class_rows), ZERO)
+    for r in class_rows:
+        r.share = _pct(r.exposure_cny, total)
+    unattributed = None
+    if loose["n"]:
+        unattributed = ExposureRow(
+            key=UNATTRIBUTED,
+            label=_("Unattributed (no borrower named yet)"),
+            accounts=0,
+            projects=loose["projects"],
+            facilities=loose["n"],
+            exposure_cny=_to_cny(loose, "out_", rates, missing),
+            drawn_cny=_to_cny(loose, "drawn_", rates, missing),
+            green_cny=_to_cny(loose, "green_", rates, missing),
+            green_accounts=0,
+            other_accounts=0,
+            url="",
+        )
+    return class_rows, unattributed
+
+
 def exposure(scope: Scope) -> Exposure:
-    """Outstanding exposure (CNY) by tier, project sector, project region and Equator
-    Principles category, with the green-finance share: four grouped queries of projects.
-    ``accounts`` are the accounts with a project in the group — the list behind the link."""
+    """Exposure (drawn plus undrawn, in CNY) of the facilities in scope, attributed to their
+    borrower: by the obligor's tier, by the project's sector, region and Equator Principles
+    category, by five-category classification, with the green share (projects with a green
+    taxonomy category) and the unattributed exposure as its own row. Five grouped queries.
+    ``accounts`` are the obligors in each group — the list behind the link."""
     rates = fx_rates_to_cny()
     missing: set[str] = set()
-    projects = scope.related(Project.objects.all()).order_by()
-    if scope.sector:
-        projects = projects.filter(sector=scope.sector)
-    base = scope.account_params()
+    attributed, in_scope = scoped_facilities(scope)
+    base = {**scope.account_params(), "borrows": "yes"}
     equator_choices = [(c.value, c.label) for c in EquatorCategory] + [("", _("Not categorised"))]
+    by_class, loose = _classes(in_scope, base, rates, missing)
     by_tier = _exposure_rows(
-        scope,
-        projects,
-        "account__tier",
+        attributed,
+        "borrower__tier",
         Tier.choices,
-        lambda key: {**base, "tier": key, "has_projects": "yes"},
+        lambda key: {**base, "tier": key},
         rates,
         missing,
     )
     by_sector = _exposure_rows(
-        scope,
-        projects,
-        "sector",
+        attributed,
+        "project__sector",
         Sector.choices,
         lambda key: {**base, "sector": key},
         rates,
         missing,
     )
     by_region = _exposure_rows(
-        scope,
-        projects,
-        "region",
+        attributed,
+        "project__region",
         Region.choices,
-        lambda key: {**base, "project_region": key, "has_projects": "yes"},
+        lambda key: {**base, "project_region": key},
         rates,
         missing,
     )
     by_equator = _exposure_rows(
-        scope,
-        projects,
-        "equator_category",
+        attributed,
+        "project__equator_category",
         equator_choices,
         lambda key: {**base, "equator": key or conditions.NO_EQUATOR},
         rates,
         missing,
     )
+    everything = [*by_tier, *([loose] if loose else [])]
     return Exposure(
-        by_tier=by_tier,
-        by_sector=by_sector,
-        by_region=by_region,
-        by_equator=by_equator,
-        total_cny=sum((r.exposure_cny for r in by_tier), ZERO),
-        green_cny=sum((r.green_cny for r in by_tier), ZERO),
-        # Every account has one tier: the tier rows partition the accounts.
+        by_tier=_with_unattributed(by_tier, loose),
+        by_sector=_with_unattributed(by_sector, loose),
+        by_region=_with_unattributed(by_region, loose),
+        by_equator=_with_unattributed(by_equator, loose),
+        by_class=by_class,
+        unattributed=loose,
+        total_cny=sum((r.exposure_cny for r in everything), ZERO),
+        drawn_cny=sum((r.drawn_cny for r in everything), ZERO),
+        green_cny=sum((r.green_cny for r in everything), ZERO),
+        # Every obligor has one tier: the tier rows partition the obligors.
         accounts=sum(r.accounts for r in by_tier),
         green_accounts=sum(r.green_accounts for r in by_tier),
         other_accounts=sum(r.other_accounts for r in by_tier),
         green_url=link("accounts:list", {**base, "green": "yes"}),
         other_url=link("accounts:list", {**base, "green": "no"}),
-        accounts_url=link("accounts:list", {**base, "has_projects": "yes"}),
+        accounts_url=link("accounts:list", base),
         unconverted=sorted(missing),
         rates=rates,
     )
@@ -463,29 +627,45 @@ def open_alerts(scope: Scope, now: dt.datetime | None = None) -> OpenAlerts:
 
 
 def risk_levels(scope: Scope, accounts: int) -> list[Row]:
-    """Accounts by risk level — their worst active alert, as risk.selectors.with_risk_level
-    reads it for the list — counted from the active alerts grouped by account (on the index of
-    active alerts) rather than a subquery per account; green is the rest of the ``accounts``
-    in scope."""
-    per_account = (
+    """Accounts by risk level, as risk.selectors.with_risk_level reads it for the list: the
+    worse of their worst active alert and the level their facilities' worst five-category
+    classification sets. Counted from the active alerts grouped by account (on the index of
+    active alerts) and the classified facilities grouped by borrower, in one query, rather
+    than a subquery per account; green is the rest of the ``accounts`` in scope."""
+    alerts = (
         scope.related(Alert.objects.all())
         .filter(state__in=ACTIVE_STATES)
         .order_by()
         .values("account_id")
         .annotate(level=Max("severity"))
     )
+    classified = (
+        scope.related(Facility.objects.all(), path="borrower")
+        .filter(exposure__gt=0, classification__gt=LoanClass.NORMAL)
+        .order_by()
+        .values(account_id=F("borrower_id"))
+        .annotate(level=Max(loan_class_level("classification")))
+    )
     counts: dict[int, int] = {}
-    try:
-        sql, params = per_account.query.sql_with_params()
-    except EmptyResultSet:
-        pass  # a scope of no account at all (a user whose book is empty): no alert either
-    else:
+    parts = []
+    for part in (alerts, classified):
+        try:
+            parts.append(part.query.sql_with_params())
+        except EmptyResultSet:
+            continue  # a scope of no account at all (a user whose book is empty)
+    if parts:
+        union = " UNION ALL ".join(
+            f"SELECT account_id, level FROM ({sql}) part{i}"  # noqa: S608
+            for i, (sql, _p) in enumerate(parts)
+        )
+        params = [param for _sql, part_params in parts for param in part_params]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT level, COUNT(*) FROM ({sql}) per_account GROUP BY level",  # noqa: S608
+                "SELECT level, COUNT(*) FROM (SELECT account_id, MAX(level) AS level FROM"  # noqa: S608
+                f" ({union}) levels GROUP BY account_id) per_account GROUP BY level",
                 params,
             )
-            counts = {int(level): n for level, n in cursor.fetchall()}
+            counts = {int(level): n for level, n in cursor.fetchall() if level}
     counts[int(RiskLevel.GREEN)] = accounts - sum(counts.values())
     base = scope.account_params()
     return [
@@ -601,6 +781,7 @@ def snapshot_aggregates() -> dict[str, Any]:
         "accounts": Count("pk"),
         "exposure": Sum("exposure_cny"),
         "green": Sum("green_exposure_cny"),
+        "drawn": Sum("drawn_cny"),
         "cadence_applies": Count("pk", filter=Q(cadence_applies=True)),
         "cadence_kept": Count("pk", filter=Q(cadence_applies=True, cadence_kept=True)),
         "review_required": Count("pk", filter=Q(review_required=True)),
@@ -619,6 +800,7 @@ class Standards:
     accounts: int = 0
     exposure: Decimal = ZERO
     green: Decimal = ZERO
+    drawn: Decimal = ZERO
     cadence_applies: int = 0
     cadence_kept: int = 0
     review_required: int = 0
@@ -776,16 +958,17 @@ class Dashboard:
 def _compute(scope: Scope) -> Dashboard:
     now = timezone.now()
     by_tier = accounts_by_tier(scope)
+    policies = tier_policies()  # read once for the review coverage and the cadence
     return Dashboard(
         scope=scope,
         by_tier=by_tier,
         exposure=exposure(scope),
-        coverage=review_coverage(scope),
+        coverage=review_coverage(scope, review_tiers(policies)),
         sla=sla_attainment(scope, now),
         alerts=open_alerts(scope, now),
         risk=risk_levels(scope, accounts=sum(r.count for r in by_tier)),
         at_risk=top_at_risk(scope),
-        cadence=cadence(scope),
+        cadence=cadence(scope, tier_cadence_days(policies)),
         trends=trends(scope),
         now=now,
     )

@@ -24,7 +24,7 @@ from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from accounts.choices import AccountStatus, PlanActionStatus
-from accounts.models import Account, PlanAction, Project
+from accounts.models import Account, Facility, PlanAction
 from dashboard.models import AccountQuarterSnapshot
 from interactions.models import Interaction, ServiceRequest
 from interactions.selectors.interactions import tier_cadence_days
@@ -33,7 +33,7 @@ from interactions.selectors.service import sla_counts
 from kam.quarters import Quarter
 from risk.models import Alert
 
-from .selectors import _per_currency, _to_cny, fx_rates_to_cny, trend_quarters
+from .selectors import _money, _to_cny, fx_rates_to_cny, trend_quarters
 
 CHUNK_SIZE = 500
 
@@ -83,11 +83,13 @@ def snapshot_compute(
         return 0
 
     rates = fx_rates_to_cny()
+    # The account's exposure as an obligor: the facilities it borrows under (exposure is
+    # attributed to the borrower, never to the account a project is managed under).
     money = _by_account(
-        Project.objects.filter(in_range)
+        Facility.objects.filter(borrower_id__gte=first_pk, borrower_id__lte=last_pk)
         .order_by()
-        .values("account_id")
-        .annotate(**_per_currency("out_"), **_per_currency("green_", Q(is_green=True)))
+        .values(account_id=F("borrower_id"))
+        .annotate(**_money())
     )
     if running:
         last_contact = {a["pk"]: a["last_contact"] for a in accounts}
@@ -171,6 +173,7 @@ def snapshot_compute(
                 status=account["status"],
                 exposure_cny=_to_cny(sums, "out_", rates, missing),
                 green_exposure_cny=_to_cny(sums, "green_", rates, missing),
+                drawn_cny=_to_cny(sums, "drawn_", rates, missing),
                 cadence_applies=bool(days) and not exited,
                 cadence_kept=bool(days)
                 and not exited

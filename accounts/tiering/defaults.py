@@ -2,8 +2,15 @@
 starting point in production: publish it, then make drafts from it in the admin).
 
 Weights (100): relationship revenue 15, share of wallet 10, exposure 15, growth potential 10,
-strategic fit 15, relationship depth 10, internal credit rating 10, ESG rating 8, green share 4,
-worst Equator Principles category 3. Strategic from 75, Key from 60, Core from 40.
+strategic fit 15, relationship depth 10, internal credit rating 10, ESG rating 8, green share 7.
+Strategic from 75, Key from 60, Core from 40.
+
+Exposure is the obligor's (the facilities the account borrows under), or its client group's
+when larger (accounts/tiering/engine.py ``account_inputs``). The Equator Principles category
+no longer scores a client: it sets the depth of the project's E&S due diligence, not the
+client's value (issue 15). Its 3 points went to the green share, so the risk and
+sustainability block keeps its weight (``RETIRED_WEIGHT_TO`` below; migration
+accounts 0017 does the same to the stored versions).
 """
 
 from __future__ import annotations
@@ -72,9 +79,11 @@ DEFAULT_CRITERIA: list[tuple[str, int, str, int | None, list[tuple[int, int]] | 
         50,
         {"AAA": 100, "AA": 85, "A": 70, "BBB": 55, "BB": 35, "B": 20, "CCC": 0},
     ),
-    ("green_share", 4, MissingPolicy.EXCLUDE, None, [(0, 0), (10, 25), (25, 50), (50, 75), (75, 100)]),
-    ("equator_worst", 3, MissingPolicy.EXCLUDE, None, {"A": 20, "B": 60, "C": 100}),
+    ("green_share", 7, MissingPolicy.EXCLUDE, None, [(0, 0), (10, 25), (25, 50), (50, 75), (75, 100)]),
 ]  # fmt: skip
+
+# Where the weight of a retired input goes when a stored version is rescored without it.
+RETIRED_WEIGHT_TO = "green_share"
 
 DEFAULT_THRESHOLDS = {"strategic_min": 75, "key_min": 60, "core_min": 40}
 
@@ -92,7 +101,7 @@ def scoring_model_install_default(
         description=(
             "Relationship value (revenue, share of wallet, exposure), potential (growth, "
             "strategic fit, relationship depth), and risk and sustainability (internal credit "
-            "rating, ESG rating, green share of exposure, Equator Principles category)."
+            "rating, ESG rating, green share of exposure)."
         ),
         created_by=user,
         **{k: Decimal(v) for k, v in DEFAULT_THRESHOLDS.items()},

@@ -36,7 +36,6 @@ from ..choices import (
     EsgRating,
     GrowthPotential,
     MissingPolicy,
-    ProjectStage,
     RelationshipDepth,
     StrategicFit,
     Tier,
@@ -61,6 +60,7 @@ class InputDef:
     unit: str = ""  # "CNY" or "%" for numbers
     choices: type[models.TextChoices] | None = None
     help_text: Promise | str = ""
+    retired: bool = False  # kept for the history of old versions; no new version scores it
 
     def choice_label(self, value: str) -> str:
         if self.choices is None:
@@ -95,10 +95,13 @@ INPUTS: dict[str, InputDef] = {
         ),
         InputDef(
             "exposure",
-            _("Outstanding exposure"),
+            _("Exposure (obligor or its group, the larger)"),
             NUMBER,
             "CNY",
-            help_text=_("Outstanding exposure of all projects, converted to CNY."),
+            help_text=_(
+                "Drawn plus undrawn amounts of the facilities the account borrows under, in "
+                "CNY; for a member of a client group, the group's exposure when larger."
+            ),
         ),
         InputDef(
             "growth_potential",
@@ -120,19 +123,27 @@ INPUTS: dict[str, InputDef] = {
             _("Green share of exposure"),
             NUMBER,
             "%",
-            help_text=_("Outstanding exposure of green-flagged projects, as a percentage."),
+            help_text=_(
+                "Exposure under facilities of projects with a green taxonomy category, as a "
+                "percentage of the account's exposure."
+            ),
         ),
+        # Retired: the Equator Principles category sets the depth of E&S due diligence, it
+        # does not make a client more or less valuable (issue 15). Kept so that scores of
+        # the versions that used it still explain themselves; no new version may use it.
         InputDef(
             "equator_worst",
             _("Worst Equator Principles category"),
             CHOICE,
             choices=EquatorCategory,
-            help_text=_("The most severe category among the account's projects not yet closed."),
+            help_text=_("Retired: the category sets E&S due diligence, not the client's value."),
+            retired=True,
         ),
     )
 }
 
 INPUT_CHOICES: list[tuple[str, Promise]] = [(key, item.label) for key, item in INPUTS.items()]
+RETIRED_INPUTS = frozenset(key for key, item in INPUTS.items() if item.retired)
 
 # Account fields that are inputs as they are.
 ACCOUNT_INPUT_FIELDS = (
@@ -147,13 +158,13 @@ ACCOUNT_INPUT_FIELDS = (
 
 
 @dataclass(slots=True)
-class ProjectAggregate:
-    """One account's projects in one currency, as the database sums them."""
+class ExposureAggregate:
+    """Facilities in one currency, as the database sums them: those the account borrows
+    under (``exposure``, ``green_exposure``), or those of every member of its client group."""
 
     currency: str
-    outstanding: Decimal = ZERO
-    green_outstanding: Decimal = ZERO
-    worst_equator: str | None = None  # "A" is the most severe; None when none categorised
+    exposure: Decimal = ZERO
+    green_exposure: Decimal = ZERO
 
 
 @dataclass(slots=True)
@@ -162,12 +173,40 @@ class AccountInputs:
     notes: list[str] = field(default_factory=list)
 
 
+# A note of the breakdown: the exposure criterion scored the group's figure.
+GROUP_EXPOSURE_NOTE = "group_exposure"
+
+
+def _in_cny(
+    rows: Iterable[ExposureAggregate], fx_to_cny: Mapping[str, Decimal], missing: set[str]
+) -> tuple[Decimal, Decimal]:
+    total = green = ZERO
+    for row in rows:
+        if not row.exposure:
+            continue
+        rate = Decimal(1) if row.currency == "CNY" else fx_to_cny.get(row.currency)
+        if rate is None:
+            missing.add(row.currency)
+            continue
+        total += row.exposure * rate
+        green += row.green_exposure * rate
+    return total, green
+
+
 def account_inputs(
     account: Mapping[str, Any],
-    projects: Iterable[ProjectAggregate],
+    facilities: Iterable[ExposureAggregate],
     fx_to_cny: Mapping[str, Decimal],
+    group: Iterable[ExposureAggregate] | None = None,
 ) -> AccountInputs:
-    """The input values of one account: its own fields plus its projects' aggregates.
+    """The input values of one account: its own fields plus its exposure.
+
+    Exposure is the obligor's: drawn plus undrawn amounts of the facilities it is the borrower
+    of (never of projects it leads or works on as contractor, off-taker or co-lender). For a
+    member of a client group the size criterion reads the larger of its own and its group's
+    exposure (the sum over every member): the relationship is as large as the group we lend
+    to. The green share is the obligor's own: exposure under facilities of projects with a
+    green taxonomy category over its exposure.
 
     Amounts in different currencies are only added after converting each to CNY with
     ``fx_to_cny`` (CNY per unit). When a currency has no rate the exposure and green share
@@ -184,35 +223,23 @@ def account_inputs(
         values["share_of_wallet"] = None
 
     notes: list[str] = []
-    total = green = ZERO
-    unconvertible: list[str] = []
-    worst: str | None = None
-    any_project = False
-    for row in projects:
-        any_project = True
-        if row.worst_equator and (worst is None or row.worst_equator < worst):
-            worst = row.worst_equator  # "A" < "B" < "C": the smallest is the most severe
-        if not row.outstanding:
-            continue
-        rate = Decimal(1) if row.currency == "CNY" else fx_to_cny.get(row.currency)
-        if rate is None:
-            unconvertible.append(row.currency)
-            continue
-        total += row.outstanding * rate
-        green += row.green_outstanding * rate
-    if unconvertible:
+    missing: set[str] = set()
+    total, green = _in_cny(facilities, fx_to_cny, missing)
+    group_total: Decimal | None = None
+    if group is not None:
+        group_total, _green = _in_cny(group, fx_to_cny, missing)
+    if missing:
         values["exposure"] = None
         values["green_share"] = None
-        notes.append("no_fx_rate:" + ",".join(sorted(unconvertible)))
+        notes.append("no_fx_rate:" + ",".join(sorted(missing)))
     else:
-        values["exposure"] = total.quantize(CENT) if any_project else ZERO
+        if group_total is not None and group_total > total:
+            values["exposure"] = group_total.quantize(CENT)
+            notes.append(GROUP_EXPOSURE_NOTE)
+        else:
+            values["exposure"] = total.quantize(CENT)
         values["green_share"] = (green / total * HUNDRED).quantize(CENT) if total > 0 else None
-    values["equator_worst"] = worst
     return AccountInputs(values=values, notes=notes)
-
-
-# Projects repaid or closed no longer carry environmental and social risk for us.
-EQUATOR_IGNORED_STAGES = (ProjectStage.CLOSED,)
 
 
 # ---------------------------------------------------------------- model specification
@@ -386,6 +413,8 @@ def validate_model(spec: ModelSpec) -> list[str]:
         if definition is None:
             errors.append(str(_("Unknown input “%(input)s”.") % {"input": criterion.input}))
             continue
+        if definition.retired:
+            errors.append(str(_("“%(c)s” is retired and no longer scores clients.") % {"c": label}))
         if criterion.input in seen:
             errors.append(str(_("“%(c)s” is scored twice.") % {"c": label}))
         seen.add(criterion.input)

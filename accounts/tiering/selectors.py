@@ -38,6 +38,7 @@ from ..selectors import (
 )
 from .engine import (
     EXCLUDED,
+    GROUP_EXPOSURE_NOTE,
     INPUTS,
     MISSING_NEUTRAL,
     MISSING_ZERO,
@@ -131,6 +132,13 @@ def breakdown_notes(score: AccountScore) -> list[str]:
                     "converted to CNY and count as missing."
                 )
                 % {"currencies": note.split(":", 1)[1]}
+            )
+        elif note == GROUP_EXPOSURE_NOTE:
+            notes.append(
+                _(
+                    "Exposure: the account's client group owes us more than the account "
+                    "itself, so the group's exposure was scored."
+                )
             )
     return notes
 

@@ -25,7 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Func, JSONField, Max, Min, Q, Sum, TextField, Value
+from django.db.models import F, Func, JSONField, Max, Q, Sum, TextField, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,8 +48,8 @@ from ..models import (
     AccountScore,
     ChoicePoints,
     Criterion,
+    Facility,
     FxRate,
-    Project,
     ScoreBand,
     ScoringModel,
     TierChange,
@@ -61,9 +61,8 @@ from ..rights import Right
 from ..selectors import account_can
 from .engine import (
     ACCOUNT_INPUT_FIELDS,
-    EQUATOR_IGNORED_STAGES,
+    ExposureAggregate,
     ModelSpec,
-    ProjectAggregate,
     account_inputs,
     override_lapses,
     score_account,
@@ -212,6 +211,55 @@ def _fx_rates() -> dict[str, Decimal]:
     return dict(FxRate.objects.values_list("currency", "rate_to_cny"))
 
 
+# Facilities whose project has a green taxonomy category: the green share's numerator.
+_GREEN = ~Q(project__green_category="")
+
+
+def _exposure_inputs(
+    scope: Q, borrowers: Q
+) -> tuple[dict[int, list[ExposureAggregate]], dict[int, int], dict[int, list[ExposureAggregate]]]:
+    """The exposure of the accounts in ``scope`` as obligors, per currency; their client
+    groups; and each of those groups' exposure per currency (the sum over every member,
+    inside the chunk or not). Three grouped queries whatever the number of accounts.
+
+    Client groups live in the ``groups`` app (a floor above this one): they are read through
+    the reverse relation ``Account.group_membership`` by name, never by import."""
+    exposure: dict[int, list[ExposureAggregate]] = defaultdict(list)
+    for row in (
+        Facility.objects.filter(borrowers, exposure__gt=0)
+        .order_by()
+        .values("borrower_id", "currency")
+        .annotate(total=Sum("exposure"), green=Sum("exposure", filter=_GREEN))
+    ):
+        exposure[row["borrower_id"]].append(
+            ExposureAggregate(
+                currency=row["currency"],
+                exposure=row["total"] or Decimal(0),
+                green_exposure=row["green"] or Decimal(0),
+            )
+        )
+    groups = dict(
+        Account.objects.filter(scope, group_membership__isnull=False)
+        .order_by()
+        .values_list("pk", "group_membership__group_id")
+    )
+    group_exposure: dict[int, list[ExposureAggregate]] = defaultdict(list)
+    if groups:
+        group_key = "borrower__group_membership__group_id"
+        for row in (
+            Facility.objects.filter(
+                **{f"{group_key}__in": sorted(set(groups.values()))}, exposure__gt=0
+            )
+            .order_by()
+            .values(group_id=F(group_key), cur=F("currency"))
+            .annotate(total=Sum("exposure"))
+        ):
+            group_exposure[row["group_id"]].append(
+                ExposureAggregate(currency=row["cur"], exposure=row["total"] or Decimal(0))
+            )
+    return exposure, groups, group_exposure
+
+
 @transaction.atomic(savepoint=False)
 def tiering_recompute(
     *,
@@ -221,7 +269,8 @@ def tiering_recompute(
 ) -> RecomputeResult:
     """Score the given accounts with ``spec`` and apply the tiers; a fixed number of queries.
 
-    Reads: the accounts (locked, in pk order), their projects summed per currency, the
+    Reads: the accounts (locked, in pk order), their exposure (facilities they borrow under)
+    summed per currency, their client groups and the groups' exposure per currency, the
     overrides in force, the FX rates. Writes: the scores (one upsert), the tiers (one update per
     tier), the history (one insert), lapsed overrides (one update). History is written only for
     accounts whose effective tier changes, compared under the row lock.
@@ -229,8 +278,10 @@ def tiering_recompute(
     if pk_range is not None:
         scope = Q(pk__gte=pk_range[0], pk__lte=pk_range[1])
         related = Q(account_id__gte=pk_range[0], account_id__lte=pk_range[1])
+        borrowers = Q(borrower_id__gte=pk_range[0], borrower_id__lte=pk_range[1])
     elif account_ids is not None:
         scope, related = Q(pk__in=list(account_ids)), Q(account_id__in=list(account_ids))
+        borrowers = Q(borrower_id__in=list(account_ids))
     else:
         raise ValueError("Give account_ids or pk_range.")
 
@@ -242,28 +293,7 @@ def tiering_recompute(
     )
     if not rows:
         return RecomputeResult()
-    projects: dict[int, list[ProjectAggregate]] = defaultdict(list)
-    for row in (
-        Project.objects.filter(related)
-        .order_by()
-        .values("account_id", "currency")
-        .annotate(
-            total=Sum("outstanding"),
-            green=Sum("outstanding", filter=Q(is_green=True)),
-            worst=Min(
-                "equator_category",
-                filter=~Q(equator_category="") & ~Q(stage__in=EQUATOR_IGNORED_STAGES),
-            ),
-        )
-    ):
-        projects[row["account_id"]].append(
-            ProjectAggregate(
-                currency=row["currency"],
-                outstanding=row["total"] or Decimal(0),
-                green_outstanding=row["green"] or Decimal(0),
-                worst_equator=row["worst"] or None,
-            )
-        )
+    exposure, groups, group_exposure = _exposure_inputs(scope, borrowers)
     in_force = {
         o["account_id"]: o
         for o in TierOverride.objects.filter(related, status=OverrideStatus.APPROVED).values(
@@ -282,7 +312,14 @@ def tiering_recompute(
     lapsed: list[int] = []
     for row in rows:
         pk = row["pk"]
-        result = score_account(spec, account_inputs(row, projects.get(pk, ()), fx))
+        group_id = groups.get(pk)
+        inputs = account_inputs(
+            row,
+            exposure.get(pk, ()),
+            fx,
+            group=None if group_id is None else group_exposure.get(group_id, ()),
+        )
+        result = score_account(spec, inputs)
         scores.append(
             AccountScore(
                 account_id=pk,

@@ -17,6 +17,8 @@
     cadence: { kept: "#198754", overdue: "#dc3545" },
     green: { green: "#20c997", other: "#adb5bd" },
     equator: { A: "#dc3545", B: "#fd7e14", C: "#198754", none: "#adb5bd" },
+    loanClass: { 1: "#198754", 2: "#ffc107", 3: "#fd7e14", 4: "#dc3545", 5: "#6f1d1b" },
+    unattributed: { unattributed: "#adb5bd" },
   };
   const fallback = ["#0b3a63", "#0b5ed7", "#0f766e", "#7a2e8e", "#fd7e14", "#20c997", "#6c757d", "#dc3545", "#ffc107"];
 

@@ -53,7 +53,7 @@ def _book(n: int) -> list[Account]:
         ProjectFactory.create(
             account=account,
             total_cost=BN * 3,
-            commitment=BN * 2,
+            commitment=outstanding,  # fully drawn: the exposure is the outstanding amount
             outstanding=outstanding,
         )
     return accounts

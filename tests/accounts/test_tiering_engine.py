@@ -12,8 +12,8 @@ import pytest
 from accounts.tiering.engine import (
     Band,
     CriterionSpec,
+    ExposureAggregate,
     ModelSpec,
-    ProjectAggregate,
     account_inputs,
     override_lapses,
     score_account,
@@ -169,19 +169,51 @@ def test_breakdown_json_keeps_input_points_and_contribution() -> None:
 
 
 def test_exposure_is_converted_to_cny_before_adding() -> None:
-    projects = [
-        ProjectAggregate("CNY", outstanding=D(1000), green_outstanding=D(0), worst_equator="B"),
-        ProjectAggregate("USD", outstanding=D(100), green_outstanding=D(100), worst_equator="A"),
+    facilities = [
+        ExposureAggregate("CNY", exposure=D(1000), green_exposure=D(0)),
+        ExposureAggregate("USD", exposure=D(100), green_exposure=D(100)),
     ]
-    inputs = account_inputs({}, projects, {"USD": D("7.1")})
+    inputs = account_inputs({}, facilities, {"USD": D("7.1")})
     assert inputs.values["exposure"] == D("1710.00")  # 1000 + 100 × 7.1, never 1100
     assert inputs.values["green_share"] == D("41.52")  # 710 / 1710
-    assert inputs.values["equator_worst"] == "A"
+    assert "equator_worst" not in inputs.values  # retired: no longer an input of the client
     assert inputs.notes == []
 
 
+def test_the_group_exposure_counts_when_larger_than_the_obligors() -> None:
+    own = [ExposureAggregate("CNY", exposure=D(1000), green_exposure=D(500))]
+    bigger = [ExposureAggregate("CNY", D(3000)), ExposureAggregate("USD", D(100))]
+    inputs = account_inputs({}, own, {"USD": D("7")}, group=bigger)
+    assert inputs.values["exposure"] == D("3700.00")
+    assert inputs.values["green_share"] == D("50.00")  # the obligor's own share, not the group's
+    assert inputs.notes == ["group_exposure"]
+    smaller = [ExposureAggregate("CNY", D(800))]
+    inputs = account_inputs({}, own, {}, group=smaller)
+    assert inputs.values["exposure"] == D("1000.00")
+    assert inputs.notes == []
+
+
+def test_a_group_exposure_without_an_fx_rate_makes_exposure_missing() -> None:
+    own = [ExposureAggregate("CNY", D(1000))]
+    inputs = account_inputs({}, own, {}, group=[ExposureAggregate("EUR", D(5))])
+    assert inputs.values["exposure"] is None
+    assert inputs.notes == ["no_fx_rate:EUR"]
+
+
+def test_a_retired_input_cannot_be_published() -> None:
+    spec = ModelSpec(
+        criteria=(
+            CriterionSpec("equator_worst", D(100), choices={"A": D(0), "B": D(50), "C": D(100)}),
+        ),
+        strategic_min=D(80),
+        key_min=D(60),
+        core_min=D(40),
+    )
+    assert any("retired" in error for error in validate_model(spec))
+
+
 def test_exposure_without_an_fx_rate_is_missing_not_summed() -> None:
-    projects = [ProjectAggregate("CNY", D(1000)), ProjectAggregate("EUR", D(10))]
+    projects = [ExposureAggregate("CNY", D(1000)), ExposureAggregate("EUR", D(10))]
     inputs = account_inputs({}, projects, {"USD": D("7.1")})
     assert inputs.values["exposure"] is None
     assert inputs.values["green_share"] is None
@@ -192,7 +224,6 @@ def test_account_without_projects_has_zero_exposure_and_no_green_share() -> None
     inputs = account_inputs({"relationship_revenue": D(5), "wallet_size": D(50)}, [], {})
     assert inputs.values["exposure"] == D(0)
     assert inputs.values["green_share"] is None
-    assert inputs.values["equator_worst"] is None
     assert inputs.values["share_of_wallet"] == D("10.00")
 
 

@@ -241,9 +241,9 @@ def test_a_lapse_that_changes_the_tier_is_recorded_as_a_lapse(cast: Cast) -> Non
     ProjectFactory.create(account=cast.account, total_cost=1, commitment=1, outstanding=0)
     TierChange.objects.all().delete()
     # Model drops to Standard (past Core): the override lapses and the account follows.
-    from accounts.models import Project
+    from accounts.models import Facility
 
-    Project.objects.filter(account=cast.account).update(outstanding=0)
+    Facility.objects.filter(borrower=cast.account).update(drawn=0, undrawn=0)
     tiering_recompute_account(account_id=cast.account.pk)
     change = TierChange.objects.get(account=cast.account)
     assert (change.old_tier, change.new_tier) == ("core", "standard")

@@ -11,18 +11,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import services
-from accounts.choices import RecomputeTrigger, ScoringModelStatus, TierChangeCause
+from accounts.choices import PartyRole, RecomputeTrigger, ScoringModelStatus, TierChangeCause
 from accounts.models import (
     Account,
     AccountScore,
+    Facility,
     FxRate,
     Project,
+    ProjectParty,
     TierChange,
     TieringChunk,
     TieringRun,
 )
 from accounts.tiering import services as tiering_services
-from accounts.tiering.engine import CriterionSpec, ModelSpec
+from accounts.tiering.engine import Band, CriterionSpec, ModelSpec
 from accounts.tiering.services import (
     scoring_model_spec,
     tiering_chunk_process,
@@ -41,15 +43,32 @@ BN = Decimal(1_000_000_000)
 
 
 def _project(
-    account: Account, outstanding: Decimal, currency: str = "CNY", **kwargs: object
+    account: Account, exposure: Decimal, currency: str = "CNY", **kwargs: object
 ) -> Project:
+    """A project the account leads and borrows under: one facility fully drawn, so its
+    exposure (drawn + undrawn) is ``exposure``."""
     return ProjectFactory.create(
         account=account,
         currency=currency,
-        total_cost=outstanding * 3,
-        commitment=outstanding * 2,
-        outstanding=outstanding,
+        total_cost=exposure * 3,
+        commitment=exposure,
+        outstanding=exposure,
         **kwargs,
+    )
+
+
+def _facility(
+    project: Project, borrower: Account, exposure: Decimal, currency: str = "CNY"
+) -> Facility:
+    """A facility of ``project`` borrowed by ``borrower`` (a party of the project)."""
+    ProjectParty.objects.get_or_create(project=project, account=borrower, role=PartyRole.BORROWER)
+    return Facility.objects.create(
+        project=project,
+        borrower=borrower,
+        name="Term loan B",
+        currency=currency,
+        commitment=exposure,
+        drawn=exposure,
     )
 
 
@@ -119,14 +138,49 @@ def test_missing_fx_rate_makes_exposure_missing_not_wrong(cast: Cast) -> None:
     assert score.score == Decimal("40.00")
 
 
-def test_worst_equator_category_ignores_closed_projects(cast: Cast) -> None:
+def test_exposure_is_the_borrowers_not_the_lead_accounts_nor_a_contractors(cast: Cast) -> None:
+    """A project led by one account, financed by a loan to its project company (SPV), built
+    by an EPC contractor: the SPV owes the exposure; the lead and the contractor owe nothing."""
+    model = make_model()
+    lead, spv, epc = (
+        cast.account,
+        AccountFactory.create(owner=cast.owner),
+        AccountFactory.create(owner=cast.owner),
+    )
+    project = ProjectFactory.create(account=lead, role=PartyRole.SPONSOR, commitment=0)
+    ProjectParty.objects.create(project=project, account=epc, role=PartyRole.EPC)
+    _facility(project, spv, BN)
+    spec = scoring_model_spec(scoring_model=model)
+    tiering_recompute(spec=spec, account_ids=[lead.pk, spv.pk, epc.pk])
+    scores = {s.account_id: s.breakdown["lines"][0]["value"] for s in AccountScore.objects.all()}
+    assert scores == {lead.pk: "0.00", spv.pk: "1000000000.00", epc.pk: "0.00"}
+
+
+def test_undrawn_commitment_counts_as_exposure(cast: Cast) -> None:
+    make_model()
+    project = ProjectFactory.create(account=cast.account, commitment=0)
+    Facility.objects.create(
+        project=project,
+        borrower=cast.account,
+        name="Revolver",
+        kind="revolving",
+        commitment=Decimal(600_000_000),
+        drawn=Decimal(100_000_000),
+        undrawn=Decimal(500_000_000),
+    )
+    tiering_recompute_account(account_id=cast.account.pk)
+    line = AccountScore.objects.get(account=cast.account).breakdown["lines"][0]
+    assert line["value"] == "600000000.00"
+
+
+def test_green_share_reads_the_green_taxonomy_of_the_borrowed_facilities(cast: Cast) -> None:
     model = make_model()
     spec = ModelSpec(
         criteria=(
             CriterionSpec(
-                input="equator_worst",
+                input="green_share",
                 weight=Decimal(100),
-                choices={"A": Decimal(0), "B": Decimal(50), "C": Decimal(100)},
+                bands=(Band(Decimal(0), Decimal(0)), Band(Decimal(25), Decimal(100))),
             ),
         ),
         strategic_min=Decimal(80),
@@ -134,15 +188,40 @@ def test_worst_equator_category_ignores_closed_projects(cast: Cast) -> None:
         core_min=Decimal(40),
         id=model.pk,
     )
-    _project(cast.account, Decimal(0), equator_category="A", stage="closed")
-    _project(cast.account, Decimal(10), equator_category="C", stage="operation")
-    _project(cast.account, Decimal(10), equator_category="", stage="origination")
+    _project(cast.account, Decimal(300), green_category="clean_energy")
+    _project(cast.account, Decimal(700))
+    # Led by the account but lent to someone else: not in its share at all.
+    other = ProjectFactory.create(account=cast.account, commitment=0, green_category="ecology")
+    _facility(other, AccountFactory.create(owner=cast.owner), Decimal(5000))
     tiering_recompute(spec=spec, account_ids=[cast.account.pk])
     line = AccountScore.objects.get(account=cast.account).breakdown["lines"][0]
-    assert (line["value"], line["points"]) == ("C", "100")
-    _project(cast.account, Decimal(10), equator_category="B", stage="construction")
-    tiering_recompute(spec=spec, account_ids=[cast.account.pk])
-    assert AccountScore.objects.get(account=cast.account).breakdown["lines"][0]["value"] == "B"
+    assert (line["value"], line["points"]) == ("30.00", "100")
+
+
+def test_a_group_members_size_is_the_groups_exposure_when_larger(cast: Cast) -> None:
+    from groups.models import ClientGroup, GroupMembership
+
+    model = make_model()
+    parent, subsidiary = cast.account, AccountFactory.create(owner=cast.owner)
+    outsider = AccountFactory.create(owner=cast.owner)
+    group = ClientGroup.objects.create(name_en="Sunrise Group", parent=parent)
+    GroupMembership.objects.create(group=group, account=parent)
+    GroupMembership.objects.create(
+        group=group, account=subsidiary, parent=parent, ownership_pct=Decimal(60)
+    )
+    _project(parent, Decimal(100_000_000))
+    _project(subsidiary, Decimal(450_000_000))
+    _project(outsider, Decimal(450_000_000))
+    ids = [parent.pk, subsidiary.pk, outsider.pk]
+    # One chunk with the parent only: the subsidiary outside the chunk still counts.
+    tiering_recompute_account(account_id=parent.pk)
+    tiering_recompute(spec=scoring_model_spec(scoring_model=model), account_ids=ids[1:])
+    scores = {s.account_id: s.breakdown for s in AccountScore.objects.all()}
+    assert scores[parent.pk]["lines"][0]["value"] == "550000000.00"
+    assert scores[parent.pk]["notes"] == ["group_exposure"]
+    assert scores[subsidiary.pk]["lines"][0]["value"] == "550000000.00"
+    assert scores[outsider.pk]["lines"][0]["value"] == "450000000.00"
+    assert scores[outsider.pk]["notes"] == []
 
 
 def test_no_published_model_means_nothing_to_do(cast: Cast) -> None:
@@ -200,14 +279,15 @@ def test_queries_per_chunk_do_not_grow_with_the_chunk(cast: Cast, size: int) -> 
     scoring_model_spec(scoring_model=model)
     for account in AccountFactory.create_batch(size, owner=cast.owner, esg_rating="AA"):
         _project(account, Decimal(700_000_000))
-        _project(account, Decimal(10_000_000), currency="USD", is_green=True)
+        _project(account, Decimal(10_000_000), currency="USD", green_category="clean_energy")
     run, chunk_ids = tiering_run_start(trigger=RecomputeTrigger.MANUAL, size=1000)
     with CaptureQueriesContext(connection) as queries:
         result = tiering_chunk_process(chunk_id=chunk_ids[0])
     assert result.accounts == size + 1
-    # chunk, lock+read accounts, projects, overrides, FX, upsert scores, ≤4 tier updates,
-    # history, run lock, chunk claim, unfinished check, run finish. SQLite splits big inserts.
-    limit = 16 if connection.vendor == "postgresql" else 16 + size // 50
+    # chunk, lock+read accounts, exposure, groups, (group exposure), overrides, FX, upsert
+    # scores, ≤4 tier updates, history, run lock, chunk claim, unfinished check, run finish.
+    # SQLite splits big inserts.
+    limit = 18 if connection.vendor == "postgresql" else 18 + size // 50
     assert len(queries) <= limit, [q["sql"][:80] for q in queries.captured_queries]
 
 
@@ -231,8 +311,6 @@ def test_editing_an_account_or_project_queues_a_rescore_after_commit(
             sector="renewables",
             region="cn_east",
             total_cost=Decimal(100),
-            commitment=Decimal(50),
-            outstanding=Decimal(10),
         )
         services.project_save(project=project)
     assert queued == [rescore, rescore]

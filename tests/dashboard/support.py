@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.choices import Currency, PlanActionStatus, Region, Sector
-from accounts.models import Account, AccountPlan, FxRate, PlanAction, Project
+from accounts.models import Account, AccountPlan, FxRate, PlanAction
 from dashboard.snapshots import snapshots_refresh
 from demo.accounts_volume import EXEC_USERNAME, generate_volume, lead_username, rm_username
 from demo.interactions_volume import generate_interactions, generate_reviews
@@ -22,6 +22,7 @@ from demo.service_volume import generate_service_requests
 from kam.models import User
 from risk.choices import AlertSource, AlertState, Severity
 from risk.models import Alert, RiskRule
+from tests.factories import ProjectFactory
 
 PASSWORD = "pw-for-tests"
 ACCOUNTS_PER_RM = 6
@@ -127,7 +128,7 @@ def build_book(*, accounts: int = 36, seed: int = 3) -> Book:
     # One project in a currency without a rate: it must be left out, never added raw.
     first = Account.objects.order_by("pk").first()
     assert first is not None
-    Project.objects.create(
+    ProjectFactory.create(
         account=first,
         name="Euro wind farm",
         sector=Sector.RENEWABLES,
@@ -136,7 +137,7 @@ def build_book(*, accounts: int = 36, seed: int = 3) -> Book:
         total_cost=Decimal("500000000"),
         commitment=Decimal("300000000"),
         outstanding=Decimal("200000000"),
-        is_green=True,
+        green_category="clean_energy",
         equator_category="A",
     )
     generate_interactions(count=accounts * 12, seed=seed, days=400)

@@ -61,7 +61,7 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 @pytest.fixture
 def book(cast: Cast) -> Cast:
-    ProjectFactory.create(account=cast.account, is_green=True, equator_category="A")
+    ProjectFactory.create(account=cast.account, green_category="clean_energy", equator_category="A")
     now = timezone.now()
     Alert.objects.create(
         account=cast.account,
@@ -95,7 +95,7 @@ def test_the_executive_dashboard_in_a_real_browser(
     page.goto(f"{live_server.url}/dashboard/")
     page.wait_for_load_state("networkidle")
     canvases = page.locator("canvas[data-chart]")
-    assert canvases.count() == 13
+    assert canvases.count() == 14
     page.wait_for_function(
         "document.querySelectorAll('canvas[data-chart]').length === "
         "document.querySelectorAll('canvas[data-chart][data-rendered=true]').length"
@@ -108,7 +108,7 @@ def test_the_executive_dashboard_in_a_real_browser(
         "Array.from(document.querySelectorAll('canvas[data-chart]'))"
         ".filter(c => window.Chart.getChart(c)).length"
     )
-    assert drawn == 13
+    assert drawn == 14
     assert page.evaluate("window.__cspViolations") == []
     assert console_errors == []
 

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.selectors import account_list_for_user
 from dashboard.scope import Scope
 from dashboard.selectors import exposure
 from kam.quarters import Quarter
@@ -71,17 +70,22 @@ def test_exposure_is_converted_never_added_raw(book) -> None:  # noqa: ANN001
     """A currency without an FX rate is left out and named; USD is converted at its rate."""
     from decimal import Decimal
 
-    from accounts.models import Project
+    from accounts.models import Facility
 
     scope = Scope(user=book.executive, quarter=Quarter.current())
     figure = exposure(scope)
     assert figure.unconverted == ["EUR"]
-    expected = Decimal(0)
-    for project in Project.objects.filter(account__in=account_list_for_user(user=book.executive)):
-        if project.currency == "CNY":
-            expected += project.outstanding
-        elif project.currency == "USD":
-            expected += project.outstanding * Decimal("7.1")
+    expected = drawn = Decimal(0)
+    for facility in Facility.objects.filter(exposure__gt=0):
+        rate = {"CNY": Decimal(1), "USD": Decimal("7.1")}.get(facility.currency)
+        if rate is not None:
+            expected += facility.exposure * rate
+            drawn += facility.drawn * rate
     assert figure.total_cny == expected.quantize(Decimal("0.01"))
+    assert figure.drawn_cny == drawn.quantize(Decimal("0.01"))
+    # Every breakdown adds up to the same total, unattributed exposure included.
+    for rows in (figure.by_tier, figure.by_sector, figure.by_region, figure.by_equator):
+        assert sum(r.exposure_cny for r in rows) == figure.total_cny
+    assert sum(r.exposure_cny for r in figure.by_class) == figure.total_cny
     body = client_for(book.executive).get(reverse("dashboard:executive")).content.decode()
     assert "No FX rate for EUR" in body

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def book(cast: Cast) -> Cast:
-    ProjectFactory.create(account=cast.account, is_green=True, equator_category="B")
+    ProjectFactory.create(account=cast.account, green_category="clean_energy", equator_category="B")
     cast.account.tier = Tier.STRATEGIC
     cast.account.save()
     AccountContactStats.objects.create(
@@ -69,7 +69,7 @@ def test_pages_render_for_every_role_within_the_csp(book: Cast, language: str) -
     body = client_for(book.executive).get(reverse("dashboard:executive")).content.decode()
     assert 'id="dashboard-data" type="application/json"' in body
     assert "js/dashboard.js" in body and "chartjs-4.6.1/chart.umd.min.js" in body
-    assert body.count("<canvas data-chart=") == 13
+    assert body.count("<canvas data-chart=") == 14
 
 
 def test_the_rm_home_brings_the_day_together(book: Cast) -> None:

@@ -85,7 +85,8 @@ def _dashboard(user: User, query: str = "") -> _MonkeyPatchedWSGIResponse:
 def test_an_rm_counts_only_their_book(book: Cast) -> None:
     d = _dashboard(book.owner).context["d"]
     assert d.account_count == 1
-    assert d.exposure.total_cny == Decimal("100.00")
+    assert d.exposure.total_cny == Decimal("200.00")  # drawn 100 + undrawn 100
+    assert d.exposure.drawn_cny == Decimal("100.00")
     assert d.alerts.total.count == 1
     assert d.at_risk_count == 1
     assert [r.account.pk for r in d.at_risk] == [book.account.pk]
@@ -112,7 +113,7 @@ def test_executives_and_risk_officers_count_everything(book: Cast) -> None:
     for user in (book.executive, book.risk):
         d = _dashboard(user).context["d"]
         assert d.account_count == 3
-        assert d.exposure.total_cny == Decimal("2100.00")
+        assert d.exposure.total_cny == Decimal("4200.00")
         assert d.alerts.total.count == 3
 
 

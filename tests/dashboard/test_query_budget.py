@@ -17,8 +17,10 @@ from .support import build_book, client_for
 
 pytestmark = pytest.mark.django_db
 
-# Session, user and groups, the filters' teams, FX rates, tier policies, then one aggregate
-# per figure (four for exposure, two for the top accounts at risk).
+# Session, user and groups, the filters' teams, FX rates, tier policies (once), then one
+# aggregate per figure (five for exposure: tier, sector, region, Equator category, and the
+# five-category classification with the unattributed exposure; two for the top accounts at
+# risk).
 DASHBOARD_BUDGET = 21
 SUPERVISION_BUDGET = 8
 # The RM home: session, user, roles, the book (read, write and owned in one), its sections.

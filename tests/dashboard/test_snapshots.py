@@ -11,8 +11,8 @@ import time_machine
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.choices import AccountStatus, Currency, PlanActionStatus, Tier
-from accounts.models import Account, AccountPlan, FxRate, PlanAction
+from accounts.choices import AccountStatus, Currency, PartyRole, PlanActionStatus, Tier
+from accounts.models import Account, AccountPlan, Facility, FxRate, PlanAction, ProjectParty
 from dashboard import tasks
 from dashboard.models import AccountQuarterSnapshot
 from dashboard.snapshots import (
@@ -69,8 +69,8 @@ def book(cast: Cast, frozen: None) -> Cast:
         currency="USD",
         total_cost=Decimal("100"),
         commitment=Decimal("100"),
-        outstanding=Decimal("10"),
-        is_green=True,
+        outstanding=Decimal("10"),  # exposure 100: 10 drawn, 90 undrawn
+        green_category="clean_energy",
     )
     ProjectFactory.create(
         account=account,
@@ -78,6 +78,7 @@ def book(cast: Cast, frozen: None) -> Cast:
         commitment=Decimal("100"),
         outstanding=Decimal("30"),
     )
+
     # A meaningful contact five days ago: cadence kept now; none before Q1 ended.
     InteractionFactory.create(account=account, occurred_at=NOW - dt.timedelta(days=5))
     AccountContactStats.objects.create(
@@ -163,8 +164,10 @@ def test_a_quarter_in_progress_by_hand(book: Cast) -> None:
     snapshots_refresh(quarters=[Q2])
     row = _row(book, Q2)
     assert (row.owner_id, row.team_id, row.tier) == (book.owner.pk, book.team.pk, Tier.STRATEGIC)
-    assert row.exposure_cny == Decimal("100.00")  # 10 USD at 7 + 30 CNY
-    assert row.green_exposure_cny == Decimal("70.00")
+    # Exposure is drawn + undrawn: 100 USD at 7 + 100 CNY; drawn 10 USD at 7 + 30 CNY.
+    assert row.exposure_cny == Decimal("800.00")
+    assert row.drawn_cny == Decimal("100.00")
+    assert row.green_exposure_cny == Decimal("700.00")
     assert (row.cadence_applies, row.cadence_kept) == (True, True)
     assert (row.review_required, row.review_held) == (True, True)
     assert (row.sr_total, row.sr_response_met, row.sr_response_missed) == (2, 1, 1)
@@ -174,6 +177,31 @@ def test_a_quarter_in_progress_by_hand(book: Cast) -> None:
     assert (row.alerts_ack_in_time, row.alerts_ack_late) == (2, 2)
     assert (row.actions_on_time, row.actions_late) == (1, 2)
     assert row.computed_at == NOW
+
+
+def test_the_snapshot_attributes_exposure_to_the_borrower(book: Cast) -> None:
+    """A project the account leads but lends to its project company (SPV), with an EPC
+    contractor: the SPV's row carries the exposure; the lead's and the contractor's do not."""
+    spv, epc = AccountFactory.create(owner=book.owner), AccountFactory.create(owner=book.owner)
+    lent = ProjectFactory.create(account=book.account, role=PartyRole.SPONSOR, commitment=0)
+    ProjectParty.objects.create(project=lent, account=spv, role=PartyRole.BORROWER)
+    ProjectParty.objects.create(project=lent, account=epc, role=PartyRole.EPC)
+    Facility.objects.create(
+        project=lent,
+        borrower=spv,
+        name="SPV loan",
+        commitment=Decimal(500),
+        drawn=Decimal(200),
+        undrawn=Decimal(300),
+    )
+    snapshots_refresh(quarters=[Q2])
+    rows = {
+        r.account_id: (r.exposure_cny, r.drawn_cny)
+        for r in AccountQuarterSnapshot.objects.filter(year=Q2.year, quarter=Q2.quarter)
+    }
+    assert rows[spv.pk] == (Decimal("500.00"), Decimal("200.00"))
+    assert rows[epc.pk] == (Decimal("0.00"), Decimal("0.00"))
+    assert rows[book.account.pk] == (Decimal("800.00"), Decimal("100.00"))  # its own loans only
 
 
 def test_an_earlier_quarter_is_judged_at_its_end(book: Cast) -> None:
