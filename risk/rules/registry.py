@@ -161,6 +161,13 @@ def accounts_q(field: str, account_ids: Sequence[int]) -> Q:
 # ---------------------------------------------------------------- rule types
 
 
+class RuleCannotEvaluate(Exception):
+    """Raised by ``prepare`` or ``evaluate`` when the rule cannot judge now (its reference data
+    is missing). The scan records the message as the reason the rule was skipped and leaves
+    the rule's alerts as they are, as for a rule that failed: an empty result would instead
+    resolve every alert of the rule as if its condition had cleared."""
+
+
 class RuleType:
     """Base of every rule type. Subclasses set the class attributes and implement
     ``evaluate``: set-based, a fixed number of queries whatever the number of accounts."""
