@@ -14,14 +14,17 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.models import User
 
-from .choices import ACTIVE_STATES, CovenantSource
+from . import watchlist_admin  # noqa: F401  (registers the watch list)
+from .choices import ACTIVE_STATES, CovenantLevelKind, CovenantSource
 from .forms import RiskRuleForm
 from .models import (
     Alert,
     AlertEscalation,
     AlertEvent,
+    CovenantLevel,
     CovenantMetric,
     CovenantTest,
+    CovenantWaiver,
     EsgEvent,
     MitigationAction,
     ProjectCovenant,
@@ -31,6 +34,7 @@ from .models import (
     ScanRun,
 )
 from .rules import registry
+from .services import covenant_test_levels_apply
 
 
 def _set_enabled(queryset: QuerySet[RiskRule], enabled: bool) -> int:
@@ -118,34 +122,80 @@ class CovenantMetricAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "name_zh")
 
 
+class CovenantLevelInline(admin.TabularInline):
+    """The levels of a covenant; an amendment's levels are added by the amendment."""
+
+    model = CovenantLevel
+    fk_name = "covenant"
+    extra = 0
+    fields = ("kind", "threshold", "valid_from", "amendment")
+    readonly_fields = ("amendment",)
+
+
 @admin.register(ProjectCovenant)
 class ProjectCovenantAdmin(admin.ModelAdmin):
-    list_display = ("project", "metric", "threshold", "clause", "updated_at")
-    list_filter = ("metric",)
+    list_display = (
+        "project",
+        "metric",
+        "levels_display",
+        "basis",
+        "frequency",
+        "next_test_date",
+        "clause",
+        "updated_at",
+    )
+    list_filter = ("metric", "basis", "frequency")
     list_select_related = ("project", "metric")
     search_fields = ("project__name", "project__account__legal_name_en", "clause")
     autocomplete_fields = ("project",)
+    date_hierarchy = "next_test_date"
+    inlines = [CovenantLevelInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProjectCovenant]:
+        return super().get_queryset(request).prefetch_related("levels")
+
+    @admin.display(description=_("levels in force"))
+    def levels_display(self, obj: ProjectCovenant) -> str:
+        levels = obj.current_levels
+        return " / ".join(
+            f"{label} {levels[kind].normalize()}"
+            for kind, label in CovenantLevelKind.choices
+            if kind in levels
+        )
+
+
+@admin.register(CovenantLevel)
+class CovenantLevelAdmin(admin.ModelAdmin):
+    list_display = ("covenant", "kind", "threshold", "valid_from", "amendment")
+    list_filter = ("kind",)
+    list_select_related = ("covenant__project", "covenant__metric", "amendment")
+    search_fields = ("covenant__project__name", "covenant__project__account__legal_name_en")
+    raw_id_fields = ("covenant", "amendment")
 
 
 class CovenantTestAdminForm(forms.ModelForm):
     class Meta:
         model = CovenantTest
-        fields = ["project", "metric", "period_end", "value", "note"]
+        fields = ["project", "metric", "period_end", "value", "certificate_received_on", "note"]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data  # what the base clean() returns
         project, metric = data.get("project"), data.get("metric")
-        if project and metric:
-            covenant = ProjectCovenant.objects.filter(project=project, metric=metric).first()
+        if project and metric and data.get("period_end"):
+            covenant = (
+                ProjectCovenant.objects.filter(project=project, metric=metric)
+                .select_related("metric", "project")
+                .prefetch_related("levels")
+                .first()
+            )
             if covenant is None:
                 raise forms.ValidationError(
                     _("%(project)s has no %(metric)s covenant; add its threshold first.")
                     % {"project": project, "metric": metric}
                 )
-            self.instance.account_id = project.account_id
-            self.instance.threshold = covenant.threshold
-            self.instance.direction = metric.direction
+            self.instance.period_end = data["period_end"]
+            covenant_test_levels_apply(test=self.instance, covenant=covenant)
             if not self.instance.pk:
                 self.instance.source = CovenantSource.ADMIN
         return data
@@ -154,21 +204,126 @@ class CovenantTestAdminForm(forms.ModelForm):
 @admin.register(CovenantTest)
 class CovenantTestAdmin(admin.ModelAdmin):
     form = CovenantTestAdminForm
-    list_display = ("project", "metric", "period_end", "value", "threshold", "breach", "source")
-    list_filter = ("metric", "source", "period_end")
+    list_display = (
+        "project",
+        "metric",
+        "period_end",
+        "value",
+        "computed_value",
+        "value_mismatch",
+        "lock_up_threshold",
+        "threshold",
+        "level_display",
+        "certificate_received_on",
+        "source",
+    )
+    list_filter = ("metric", "source", "value_mismatch", "period_end")
     list_select_related = ("project", "metric")
     search_fields = ("project__name", "project__account__legal_name_en")
     autocomplete_fields = ("project",)
     date_hierarchy = "period_end"
+    readonly_fields = (
+        "lock_up_threshold",
+        "threshold",
+        "cfads",
+        "debt_service",
+        "cfads_forecast",
+        "discount_rate_pct",
+        "debt_outstanding",
+        "computed_value",
+        "value_mismatch",
+        "waivers_display",
+    )
 
-    @admin.display(boolean=True, description=_("breach"))
-    def breach(self, obj: CovenantTest) -> bool:
-        return obj.is_breach
+    @admin.display(description=_("level passed"))
+    def level_display(self, obj: CovenantTest) -> str:
+        return obj.level_passed_label or "—"
+
+    @admin.display(description=_("cures and waivers"))
+    def waivers_display(self, obj: CovenantTest) -> str:
+        if not obj.pk:
+            return "—"
+        return (
+            "; ".join(
+                f"{w.get_kind_display()} ({w.get_status_display()}) {w.approved_on:%Y-%m-%d}"
+                for w in obj.waivers.order_by("approved_on", "pk")
+            )
+            or "—"
+        )
 
     def save_model(self, request: HttpRequest, obj: CovenantTest, form: Any, change: bool) -> None:
         assert isinstance(request.user, User)  # the admin is signed-in staff only
         obj.entered_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(CovenantWaiver)
+class CovenantWaiverAdmin(admin.ModelAdmin):
+    """Cures, waivers and amendments are recorded in the portal and decided there by the
+    approver they name (an approved amendment adds levels and re-tests the figures from its
+    date); here they are read, and their agreement date and reason corrected. What they cover
+    and their decision are not edited here: that would relieve a breach nobody approved."""
+
+    list_display = (
+        "covenant",
+        "kind",
+        "status",
+        "test",
+        "approved_by",
+        "approved_on",
+        "valid_from",
+        "valid_until",
+        "effective_from",
+    )
+    list_filter = ("status", "kind", "approved_on")
+    list_select_related = (
+        "covenant__project",
+        "covenant__metric",
+        "test__project",
+        "test__metric",
+        "approved_by",
+    )
+    search_fields = ("covenant__project__name", "reason")
+    date_hierarchy = "approved_on"
+    fields = (
+        "covenant",
+        "kind",
+        "test",
+        "valid_from",
+        "valid_until",
+        "effective_from",
+        "proposed_lock_up_threshold",
+        "proposed_threshold",
+        "approved_by",
+        "approved_on",
+        "reason",
+        "recorded_by",
+        "created_at",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
+    readonly_fields = (
+        "covenant",
+        "kind",
+        "test",
+        "valid_from",
+        "valid_until",
+        "effective_from",
+        "proposed_lock_up_threshold",
+        "proposed_threshold",
+        "approved_by",
+        "recorded_by",
+        "created_at",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(EsgEvent)

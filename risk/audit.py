@@ -1,5 +1,5 @@
 """Change history of the risk app (django-auditlog): alerts and their mitigation actions,
-covenant metrics, covenant thresholds and figures, ESG events and rule configuration. Alerts
+covenant metrics, covenants and their levels, figures, cures, waivers and amendments, ESG events and rule configuration. Alerts
 also keep their own history (AlertEvent); the "last changed" stamps are left out (the entry
 has its own time)."""
 
@@ -7,12 +7,15 @@ from auditlog.registry import auditlog
 
 from .models import (
     Alert,
+    CovenantLevel,
     CovenantMetric,
     CovenantTest,
+    CovenantWaiver,
     EsgEvent,
     MitigationAction,
     ProjectCovenant,
     RiskRule,
+    WatchListEntry,
 )
 
 _STAMPS = ["updated_at"]
@@ -21,9 +24,12 @@ auditlog.register(Alert)
 auditlog.register(MitigationAction)
 auditlog.register(CovenantMetric)
 auditlog.register(ProjectCovenant, exclude_fields=_STAMPS)
+auditlog.register(CovenantLevel)
 auditlog.register(CovenantTest, exclude_fields=_STAMPS)
+auditlog.register(CovenantWaiver, exclude_fields=_STAMPS)
 auditlog.register(EsgEvent)
 auditlog.register(RiskRule, exclude_fields=_STAMPS)
+auditlog.register(WatchListEntry, exclude_fields=_STAMPS)
 
 # Models of this app that are not in the change log, and why (tests/kam/test_audit_coverage).
 NOT_AUDITED: dict[str, str] = {

@@ -70,6 +70,47 @@ class CovenantDirection(models.TextChoices):
     MAXIMUM = "max", _("Maximum (the figure must stay at or below the threshold)")
 
 
+class CovenantLevelKind(models.TextChoices):
+    """The thresholds of one covenant: passing the lock-up level blocks distributions to the
+    sponsors (and may sweep cash to the lenders); passing the event-of-default level lets the
+    lenders accelerate the loan."""
+
+    LOCK_UP = "lock_up", _("Lock-up / cash sweep")
+    EVENT_OF_DEFAULT = "default", _("Event of default")
+
+
+class CovenantBasis(models.TextChoices):
+    BACKWARD = "backward", _("Backward-looking (the period just ended)")
+    FORWARD = "forward", _("Forward-looking (the coming period, projected)")
+
+
+class CovenantFrequency(models.IntegerChoices):
+    """Months between two tests of a covenant."""
+
+    QUARTERLY = 3, _("Quarterly")
+    SEMI_ANNUAL = 6, _("Semi-annual")
+    ANNUAL = 12, _("Annual")
+
+
+class WaiverKind(models.TextChoices):
+    CURE = "cure", _("Cure (e.g. an equity cure)")
+    WAIVER = "waiver", _("Waiver")
+    AMENDMENT = "amendment", _("Amendment (new levels from a date)")
+
+
+# A cure or waiver covers breaches; an amendment changes the levels instead.
+RELIEF_KINDS = (WaiverKind.CURE, WaiverKind.WAIVER)
+
+
+class WaiverStatus(models.TextChoices):
+    """A cure, waiver or amendment is a credit decision: recorded pending, it relieves nothing
+    (and an amendment changes no level) until the approver it names confirms it."""
+
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
 class CovenantSource(models.TextChoices):
     PORTAL = "portal", _("Entered in the portal")
     IMPORT = "import", _("Imported from a file")

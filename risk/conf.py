@@ -20,3 +20,8 @@ def scan_chunk_size() -> int:
     """Accounts per chunk task: large enough that per-query overhead stays small, small
     enough that a retried chunk redoes little and several workers share a scan."""
     return int(getattr(settings, "RISK_SCAN_CHUNK_SIZE", 5000))
+
+
+def certificate_reminder_days() -> int:
+    """Days before a compliance certificate is due that its owner RM is reminded."""
+    return int(getattr(settings, "RISK_CERTIFICATE_REMINDER_DAYS", 14))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -19,8 +20,17 @@ from accounts.models import Account, Project
 from kam.models import User
 
 from .choices import Severity
-from .models import CovenantMetric, CovenantTest, EsgEvent, ProjectCovenant, RiskRule
+from .models import (
+    CovenantMetric,
+    CovenantTest,
+    CovenantWaiver,
+    EsgEvent,
+    ProjectCovenant,
+    RiskRule,
+)
 from .rules import registry
+from .selectors import approver_choices
+from .services.covenants import RatioInputs
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -212,10 +222,42 @@ class CloseForm(_Crispy, forms.Form):
 # ---------------------------------------------------------------- covenants and ESG
 
 
+LEVEL_FIELD: dict[str, Any] = {
+    "max_digits": 14,
+    "decimal_places": 4,
+    "min_value": Decimal("0.0001"),
+}
+
+
 class CovenantForm(_Crispy, forms.ModelForm):
+    """A covenant and its levels from the start of the loan (later changes: an amendment)."""
+
+    lock_up_threshold = forms.DecimalField(
+        label=_("lock-up level"),
+        required=False,
+        help_text=_("Distributions are blocked (cash swept) past this level. Optional."),
+        **LEVEL_FIELD,
+    )
+    threshold = forms.DecimalField(
+        label=_("event-of-default level"),
+        help_text=_("Past this level the lenders may accelerate the loan."),
+        **LEVEL_FIELD,
+    )
+
     class Meta:
         model = ProjectCovenant
-        fields = ["project", "metric", "threshold", "clause"]
+        fields = [
+            "project",
+            "metric",
+            "lock_up_threshold",
+            "threshold",
+            "basis",
+            "frequency",
+            "next_test_date",
+            "certificate_days",
+            "clause",
+        ]
+        widgets = {"next_test_date": DATE}
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -227,15 +269,40 @@ class CovenantForm(_Crispy, forms.ModelForm):
         metric_field.queryset = CovenantMetric.objects.filter(is_active=True)
 
     def validate_unique(self) -> None:
-        # Saving an existing (project, metric) amends its threshold (see covenant_save).
+        # Saving an existing (project, metric) corrects it (see covenant_save).
         pass
 
 
 class CovenantTestForm(_Crispy, forms.ModelForm):
+    """A reported figure; for DSCR and LLCR optionally with its inputs, from which the ratio is
+    computed and compared with the reported value."""
+
+    cfads_forecast = forms.CharField(
+        label=_("CFADS forecast (LLCR)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "CFADS of each remaining period of the loan life, first period first, separated "
+            "by “;” or new lines."
+        ),
+    )
+
     class Meta:
         model = CovenantTest
-        fields = ["project", "metric", "period_end", "value", "note"]
-        widgets = {"period_end": DATE}
+        fields = [
+            "project",
+            "metric",
+            "period_end",
+            "value",
+            "certificate_received_on",
+            "cfads",
+            "debt_service",
+            "cfads_forecast",
+            "discount_rate_pct",
+            "debt_outstanding",
+            "note",
+        ]
+        widgets = {"period_end": DATE, "certificate_received_on": DATE}
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -245,24 +312,151 @@ class CovenantTestForm(_Crispy, forms.ModelForm):
         assert isinstance(metric_field, forms.ModelChoiceField)
         project_field.queryset = Project.objects.filter(account=account)
         metric_field.queryset = CovenantMetric.objects.filter(is_active=True)
+        self.fields["value"].required = False
         self.fields["value"].help_text = _(
-            "As reported for the period; corrections replace the figure of the same period."
+            "As reported for the period; corrections replace the figure of the same period. "
+            "Empty: computed from the inputs."
         )
+        self.fields["cfads"].label = _("CFADS (DSCR)")
+        self.fields["debt_service"].label = _("debt service (DSCR)")
+        self.fields["discount_rate_pct"].label = _("discount rate, % a year (LLCR)")
+        self.fields["debt_outstanding"].label = _("debt outstanding (LLCR)")
+
+    def clean_cfads_forecast(self) -> list[Decimal]:
+        text = self.cleaned_data.get("cfads_forecast") or ""
+        parts = [p.strip() for p in text.replace("\n", ";").split(";") if p.strip()]
+        try:
+            numbers = [Decimal(p.replace(",", "")) for p in parts]
+        except InvalidOperation:
+            raise ValidationError(_("Enter numbers separated by “;”.")) from None
+        if len(numbers) > 120 or any(
+            not n.is_finite() or abs(n) >= Decimal("1e16") for n in numbers
+        ):
+            raise ValidationError(_("Enter at most 120 numbers below 10^16."))
+        return [n.quantize(Decimal("0.01")) for n in numbers]
+
+    def clean_certificate_received_on(self) -> Any:
+        received = self.cleaned_data.get("certificate_received_on")
+        if received and received > timezone.localdate():
+            raise ValidationError(_("The date cannot be in the future."))
+        return received
+
+    def record_kwargs(self) -> dict[str, Any]:
+        """The arguments of ``covenant_test_record``."""
+        data = self.cleaned_data
+        return {
+            "project": data["project"],
+            "metric": data["metric"],
+            "period_end": data["period_end"],
+            "value": data.get("value"),
+            "note": data.get("note") or "",
+            "certificate_received_on": data.get("certificate_received_on"),
+            "inputs": RatioInputs(
+                cfads=data.get("cfads"),
+                debt_service=data.get("debt_service"),
+                cfads_forecast=tuple(data.get("cfads_forecast") or ()),
+                discount_rate_pct=data.get("discount_rate_pct"),
+                debt_outstanding=data.get("debt_outstanding"),
+            ),
+        }
 
     def _post_clean(self) -> None:
-        # Threshold and direction come from the project's covenant, in the service.
+        # Levels and direction come from the project's covenant, in the service.
         pass
 
     def validate_unique(self) -> None:
         pass
+
+
+class CovenantWaiverForm(_Crispy, forms.ModelForm):
+    lock_up_threshold = forms.DecimalField(
+        label=_("amended lock-up level"), required=False, **LEVEL_FIELD
+    )
+    threshold = forms.DecimalField(
+        label=_("amended event-of-default level"), required=False, **LEVEL_FIELD
+    )
+
+    class Meta:
+        model = CovenantWaiver
+        fields = [
+            "covenant",
+            "kind",
+            "test",
+            "approved_by",
+            "approved_on",
+            "valid_from",
+            "valid_until",
+            "effective_from",
+            "lock_up_threshold",
+            "threshold",
+            "reason",
+        ]
+        widgets = {
+            "approved_on": DATE,
+            "valid_from": DATE,
+            "valid_until": DATE,
+            "effective_from": DATE,
+            "reason": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, account: Account, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_helper()
+        covenant_field, test_field = self.fields["covenant"], self.fields["test"]
+        approver_field = self.fields["approved_by"]
+        assert isinstance(covenant_field, forms.ModelChoiceField)
+        assert isinstance(test_field, forms.ModelChoiceField)
+        assert isinstance(approver_field, forms.ModelChoiceField)
+        covenant_field.queryset = ProjectCovenant.objects.filter(
+            project__account=account
+        ).select_related("project", "metric")
+        test_field.queryset = (
+            CovenantTest.objects.filter(account_id=account.pk)
+            .select_related("project", "metric")
+            .order_by("-period_end", "project__name", "metric__position")
+        )
+        # The recorder never approves their own record.
+        approver_field.queryset = approver_choices(account=account, recorder=user)
+        self.fields["approved_on"].initial = timezone.localdate
+
+    def clean_approved_on(self) -> Any:
+        approved = self.cleaned_data["approved_on"]
+        if approved > timezone.localdate():
+            raise ValidationError(_("The approval date cannot be in the future."))
+        return approved
+
+    def _post_clean(self) -> None:
+        # The service checks the record as a whole (kind, test, levels).
+        pass
+
+
+class CovenantWaiverDecisionForm(_Crispy, forms.Form):
+    decision = forms.ChoiceField(
+        label=_("decision"),
+        choices=[("approve", _("Approve")), ("reject", _("Reject"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("decision note"),
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_helper()
 
 
 class CovenantImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "Columns: project_id, metric, period_end (YYYY-MM-DD), value, and optionally note. "
-            "UTF-8 or GB18030. A file with any error is rejected whole."
+            "Columns: project_id, metric, period_end (YYYY-MM-DD), value, and optionally note, "
+            "certificate_received_on, the DSCR inputs cfads and debt_service, and the LLCR "
+            "inputs cfads_forecast (numbers separated by “;”), discount_rate_pct and "
+            "debt_outstanding (value may then be empty: it is computed). UTF-8 or GB18030. "
+            "A file with any error is rejected whole."
         ),
     )
 

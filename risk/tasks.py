@@ -42,3 +42,9 @@ def scan_chunk(chunk_id: int) -> None:
 @shared_task(name="risk.escalate_alerts", ignore_result=True)
 def escalate_alerts() -> None:
     services.alert_escalations_process()
+
+
+@shared_task(name="risk.covenant_certificate_reminders", ignore_result=True)
+def covenant_certificate_reminders() -> int:
+    """Beat's daily reminders of compliance certificates due or overdue (keyed: once each)."""
+    return services.covenant_certificate_reminders_send()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, watchlist_views
 
 app_name = "risk"
 
@@ -27,6 +27,16 @@ urlpatterns = [
         views.covenant_test_create,
         name="covenant_test_create",
     ),
+    path(
+        "accounts/<int:pk>/covenants/waivers/new/",
+        views.covenant_waiver_create,
+        name="covenant_waiver_create",
+    ),
+    path(
+        "accounts/<int:pk>/covenants/waivers/<int:waiver_pk>/decide/",
+        views.covenant_waiver_decide,
+        name="covenant_waiver_decide",
+    ),
     path("accounts/<int:pk>/covenants/import/", views.covenant_import, name="covenant_import"),
     path("accounts/<int:pk>/esg/new/", views.esg_event_create, name="esg_event_create"),
     path(
@@ -34,6 +44,11 @@ urlpatterns = [
         views.esg_event_close,
         name="esg_event_close",
     ),
+    path("watch-list/", watchlist_views.watch_list, name="watch_list"),
+    path("watch-list/<int:pk>/", watchlist_views.watch_entry, name="watch_entry"),
+    path("watch-list/<int:pk>/review/", watchlist_views.watch_review, name="watch_review"),
+    path("watch-list/<int:pk>/remove/", watchlist_views.watch_remove, name="watch_remove"),
+    path("accounts/<int:pk>/watch-list/new/", watchlist_views.watch_put, name="watch_put"),
     path("scans/", views.scan_list, name="scan_list"),
     path("scans/run/", views.scan_run, name="scan_run"),
     path("rules/", views.rule_list, name="rule_list"),

@@ -26,6 +26,7 @@ from accounts.slices import AccountSliceForm
 from kam.exports import check_format, export_response, filters_of
 from kam.http import request_user
 from kam.models import User
+from kam.roles import Role
 
 from . import selectors, services
 from .choices import AlertState, Severity
@@ -36,6 +37,8 @@ from .forms import (
     CovenantForm,
     CovenantImportForm,
     CovenantTestForm,
+    CovenantWaiverDecisionForm,
+    CovenantWaiverForm,
     EsgCloseForm,
     EsgEventForm,
     ManualAlertForm,
@@ -43,7 +46,7 @@ from .forms import (
     NoteForm,
     RiskRuleForm,
 )
-from .models import Alert, EsgEvent, MitigationAction, RiskRule
+from .models import Alert, CovenantWaiver, EsgEvent, MitigationAction, RiskRule
 from .rules import registry
 
 PAGE_SIZE = 25
@@ -367,12 +370,14 @@ def account_covenants(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     account = account_get_for_user(user=user, pk=pk)
     writable = account_can(user=user, account=account, right=Right.EDIT_PROJECTS)
+    projects = selectors.covenants_for_account(account=account)
     return render(
         request,
         "risk/account_covenants.html",
         {
             "account": account,
-            "projects": selectors.covenants_for_account(account=account),
+            "projects": projects,
+            "calendar": selectors.covenant_calendar_of(projects),
             "esg_events": selectors.esg_events_for_account(account=account),
             "can_edit": writable,
             "can_record_esg": writable or selectors.user_triages_alerts(user),
@@ -388,14 +393,14 @@ def covenant_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.covenant_save(**form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _add_errors(form, exc)
         else:
             messages.success(request, _("Covenant saved."))
             return redirect("risk:account_covenants", pk=account.pk)
     return _form_page(
         request,
         form=form,
-        title=_("Add or amend a covenant"),
+        title=_("Add or correct a covenant"),
         back=_covenants_url(account),
         account=account,
     )
@@ -408,9 +413,9 @@ def covenant_test_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = CovenantTestForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
-            services.covenant_test_record(user=user, **form.cleaned_data)
+            services.covenant_test_record(user=user, **form.record_kwargs())
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _add_errors(form, exc)
         else:
             messages.success(request, _("Covenant figure recorded."))
             return redirect("risk:account_covenants", pk=account.pk)
@@ -421,6 +426,90 @@ def covenant_test_create(request: HttpRequest, pk: int) -> HttpResponse:
         back=_covenants_url(account),
         account=account,
     )
+
+
+@login_required
+def covenant_waiver_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a cure, waiver or amendment, pending the approval of the approver it names:
+    whoever may change the account's projects, or a risk officer."""
+    user = request_user(request)
+    account = account_get_for_user(user=user, pk=pk)
+    if not (
+        user.has_role(Role.RISK)
+        or account_can(user=user, account=account, right=Right.EDIT_PROJECTS)
+    ):
+        raise PermissionDenied(_("Only the account team and risk officers record these."))
+    form = CovenantWaiverForm(request.POST or None, account=account, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.covenant_waiver_record(user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Recorded. It relieves nothing until the approver confirms it in the portal."),
+            )
+            return redirect("risk:account_covenants", pk=account.pk)
+    return _form_page(
+        request,
+        form=form,
+        title=_("Record a cure, waiver or amendment"),
+        back=_covenants_url(account),
+        account=account,
+    )
+
+
+@login_required
+def covenant_waiver_decide(request: HttpRequest, pk: int, waiver_pk: int) -> HttpResponse:
+    """The approver a cure, waiver or amendment names confirms or rejects it; nobody else."""
+    user = request_user(request)
+    account = account_get_for_user(user=user, pk=pk)
+    waiver = selectors.covenant_waiver_get_for_approver(account=account, pk=waiver_pk, user=user)
+    if not waiver.is_pending:
+        messages.info(request, _("It has been decided already."))
+        return redirect("risk:account_covenants", pk=account.pk)
+    form = CovenantWaiverDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            services.covenant_waiver_decide(
+                waiver=waiver, user=user, approve=approve, note=form.cleaned_data["note"]
+            )
+        except services.WaiverChanged as exc:
+            messages.info(request, str(exc))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+            return _waiver_decision_page(request, form, account, waiver)
+        else:
+            messages.success(request, _("Approved.") if approve else _("Rejected."))
+        return redirect("risk:account_covenants", pk=account.pk)
+    return _waiver_decision_page(request, form, account, waiver)
+
+
+def _waiver_decision_page(
+    request: HttpRequest, form: Any, account: Account, waiver: CovenantWaiver
+) -> HttpResponse:
+    return render(
+        request,
+        "risk/covenant_waiver_decide.html",
+        {
+            "form": form,
+            "account": account,
+            "waiver": waiver,
+            "title": _("Approve or reject"),
+            "back": _covenants_url(account),
+        },
+    )
+
+
+def _add_errors(form: Any, exc: ValidationError) -> None:
+    """A service's errors on the form: on their field when the form has it."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 @login_required

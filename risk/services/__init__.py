@@ -16,9 +16,15 @@ from .alerts import (
 )
 from .covenants import (
     ImportResult,
+    RatioInputs,
+    WaiverChanged,
+    covenant_certificate_reminders_send,
     covenant_save,
+    covenant_test_levels_apply,
     covenant_test_record,
     covenant_tests_import,
+    covenant_waiver_decide,
+    covenant_waiver_record,
     esg_event_close,
     esg_event_record,
 )
@@ -35,6 +41,8 @@ from .scan import (
 __all__ = [
     "AlertChanged",
     "ImportResult",
+    "RatioInputs",
+    "WaiverChanged",
     "alert_acknowledge",
     "alert_comment",
     "alert_dismiss",
@@ -43,9 +51,13 @@ __all__ = [
     "alert_raise_manual",
     "alert_resolve",
     "alert_start_mitigation",
+    "covenant_certificate_reminders_send",
     "covenant_save",
+    "covenant_test_levels_apply",
     "covenant_test_record",
     "covenant_tests_import",
+    "covenant_waiver_decide",
+    "covenant_waiver_record",
     "esg_event_close",
     "esg_event_record",
     "manual_rule",

@@ -14,7 +14,7 @@ from accounts.models import Account
 from kam.models import User
 
 from ..choices import RiskLevel
-from ..selectors import account_risk_summary, user_triages_alerts
+from ..selectors import account_risk_summary, user_triages_alerts, watch_list_overdue_count
 
 register = template.Library()
 
@@ -51,6 +51,14 @@ def account_risk_panel(context: template.Context, account: Account) -> dict[str,
         "account": account,
         "risk": account_risk_summary(user=context["request"].user, account=account),
     }
+
+
+@register.inclusion_tag("risk/_watch_list_link.html", takes_context=True)
+def watch_list_link(context: template.Context) -> dict[str, Any]:
+    """The link to the watch list with the number of reviews overdue (one count query), for
+    the risk officer's pages."""
+    user = context["request"].user
+    return {"overdue": watch_list_overdue_count(user=user)}
 
 
 @register.simple_tag

@@ -124,6 +124,8 @@ def test_the_admin_refuses_bad_thresholds(cast: Cast) -> None:
         "alert",
         "scanrun",
         "covenanttest",
+        "covenantlevel",
+        "covenantwaiver",
         "projectcovenant",
         "esgevent",
         "covenantmetric",

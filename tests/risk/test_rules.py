@@ -139,33 +139,38 @@ def test_project_delay(cast: Cast) -> None:
 
 
 def test_exposure_concentration_in_cny(cast: Cast) -> None:
+    """Against capital (tests/groups/test_concentration.py has the groups, warnings and
+    loans): the borrower's exposure in CNY above 15% of tier-1 net capital."""
+    from groups.models import CapitalBase
+
     FxRate.objects.update_or_create(
         currency="USD", defaults={"rate_to_cny": Decimal("7"), "as_of": TODAY()}
     )
-    rule = make_rule("exposure_concentration", max_share_pct="40")
+    CapitalBase.objects.create(
+        as_of=TODAY(), tier1_net_capital=Decimal("4000"), net_capital=Decimal("100000")
+    )
+    rule = make_rule("exposure_concentration")
     big = ProjectFactory.create(
         account=cast.account,
         currency="USD",
         total_cost=Decimal("100"),
         commitment=Decimal("100"),
-        outstanding=Decimal("100"),  # CNY 700
+        outstanding=Decimal("100"),  # CNY 700 = 17.5% of 4,000
     )
-    for _ in range(3):  # CNY 300 each: 700 / 1600 = 43.75%
-        ProjectFactory.create(
-            account=AccountFactory.create(owner=cast.outsider),
-            currency="CNY",
-            total_cost=Decimal("300"),
-            commitment=Decimal("300"),
-            outstanding=Decimal("300"),
-        )
+    ProjectFactory.create(  # CNY 300: 7.5%
+        account=AccountFactory.create(owner=cast.outsider),
+        currency="CNY",
+        total_cost=Decimal("300"),
+        commitment=Decimal("300"),
+        outstanding=Decimal("300"),
+    )
     scan()
     [alert] = active(rule)
     assert alert.account == cast.account
-    assert alert.evidence["share_pct"] == "43.75"
-    assert alert.evidence["outstanding_cny"] == "700"
+    [test] = alert.evidence["tests"]
+    assert (test["share_pct"], test["amount_cny"]) == ("17.50", "700")
 
-    big.outstanding = Decimal("50")  # CNY 350 of 1250 = 28%
-    big.save()
+    big.facilities.update(commitment=Decimal("50"), drawn=Decimal("50"))  # CNY 350: 8.75%
     scan()
     _auto_resolved(alert)
 
@@ -350,6 +355,7 @@ def test_every_rule_type_has_a_test_here() -> None:
         "missed_quarterly_review",
         "repeated_sla_breaches",
         "manual",
+        "esap_item_overdue",  # tests/esg/test_rule.py
     }
     assert set(REGISTRY) == tested
 

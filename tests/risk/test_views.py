@@ -213,8 +213,7 @@ def test_a_corrected_figure_replaces_the_period_and_keeps_the_threshold_it_was_t
     url = reverse("risk:covenant_test_create", args=[cast.account.pk])
     data = {"project": project.pk, "metric": cov.metric_id, "period_end": "2026-06-30"}
     client.post(url, {**data, "value": "1.10"})
-    cov.threshold = "1.10"
-    cov.save()
+    cov.levels.update(threshold="1.10")
     client.post(url, {**data, "value": "1.15"})
     test = CovenantTest.objects.get(project=project)
     assert (str(test.value), str(test.threshold)) == ("1.1500", "1.1000")
