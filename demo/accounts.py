@@ -15,7 +15,7 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
@@ -34,17 +34,48 @@ from accounts.choices import (
     Currency,
     DataSource,
     EsgRating,
+    GreenCategory,
     Industry,
     Influence,
     LegalBasis,
+    LoanClass,
     MembershipRole,
+    PartyRole,
     ProjectStage,
     Region,
     Sector,
     Seniority,
     Tier,
 )
-from accounts.models import Account, AccountMembership, Contact, Project
+from accounts.models import (
+    Account,
+    AccountMembership,
+    Contact,
+    Facility,
+    FacilityClassificationChange,
+    Project,
+    ProjectParty,
+)
+from demo.finance import (
+    BOOK_COUNTERPARTIES,
+    CONNECTIONS,
+    COUNTERPARTIES,
+    OWNERSHIP,
+    REGIONAL_INVESTOR,
+    SECTOR_INDUSTRY,
+    SPV_SUFFIX,
+    ClassificationStep,
+    ConnectionSpec,
+    Counterparty,
+    FacilitySpec,
+    PartySpec,
+    brand,
+    build_facilities,
+    fits,
+    money,
+    spv_words,
+)
+from demo.groups import GroupSeedResult, build_groups, seed_groups
 from kam.models import Team, User
 from kam.roles import Role
 
@@ -207,62 +238,64 @@ PLACES: dict[str, tuple[tuple[str, str], ...]] = {
 class _ProjectKind:
     zh: str
     en: str
-    green: bool
+    green: str  # its green-industry catalogue class (GreenCategory), "" when not green
     equator: tuple[str, ...]  # likely Equator Principles categories
     scale: float = 1.0  # relative size of the total cost
 
 
+G = GreenCategory
 PROJECT_KINDS: dict[str, tuple[_ProjectKind, ...]] = {
     Sector.RENEWABLES: (
-        _ProjectKind("{p}{n}MW光伏电站", "{p} {n} MW Solar PV Plant", True, ("B", "C")),
-        _ProjectKind("{p}{n}MW风电场", "{p} {n} MW Onshore Wind Farm", True, ("B",)),
-        _ProjectKind("{p}海上风电{k}期项目", "{p} Offshore Wind Phase {k}", True, ("A", "B"), 2.5),
-        _ProjectKind("{p}水电站", "{p} Hydropower Station", True, ("A",), 3.0),
-        _ProjectKind("{p}风光储一体化基地", "{p} Wind-Solar-Storage Hub", True, ("B",), 2.0),
+        _ProjectKind("{p}{n}MW光伏电站", "{p} {n} MW Solar PV Plant", G.CLEAN_ENERGY, ("B", "C")),
+        _ProjectKind("{p}{n}MW风电场", "{p} {n} MW Onshore Wind Farm", G.CLEAN_ENERGY, ("B",)),
+        _ProjectKind("{p}海上风电{k}期项目", "{p} Offshore Wind Phase {k}", G.CLEAN_ENERGY, ("A", "B"), 2.5),
+        _ProjectKind("{p}水电站", "{p} Hydropower Station", G.CLEAN_ENERGY, ("A",), 3.0),
+        _ProjectKind("{p}风光储一体化基地", "{p} Wind-Solar-Storage Hub", G.CLEAN_ENERGY, ("B",), 2.0),
     ),
     Sector.POWER: (
-        _ProjectKind("{p}2×660MW超超临界燃煤电厂", "{p} 2x660 MW Coal Power Plant", False, ("A",), 2.0),
-        _ProjectKind("{p}{n}MW燃气联合循环电厂", "{p} {n} MW CCGT Power Plant", False, ("B",)),
-        _ProjectKind("{p}500kV输变电工程", "{p} 500 kV Transmission Line", False, ("B",)),
-        _ProjectKind("{p}抽水蓄能电站", "{p} Pumped Storage Station", True, ("A", "B"), 2.5),
-        _ProjectKind("{p}热电联产项目", "{p} Combined Heat and Power Plant", False, ("B",)),
+        _ProjectKind("{p}2×660MW超超临界燃煤电厂", "{p} 2x660 MW Coal Power Plant", "", ("A",), 2.0),
+        _ProjectKind("{p}{n}MW燃气联合循环电厂", "{p} {n} MW CCGT Power Plant", "", ("B",)),
+        _ProjectKind("{p}500kV输变电工程", "{p} 500 kV Transmission Line", "", ("B",)),
+        _ProjectKind("{p}抽水蓄能电站", "{p} Pumped Storage Station", G.CLEAN_ENERGY, ("A", "B"), 2.5),
+        _ProjectKind("{p}热电联产项目", "{p} Combined Heat and Power Plant", "", ("B",)),
     ),
     Sector.TRANSPORT: (
-        _ProjectKind("{p}高速公路", "{p} Expressway", False, ("A", "B"), 2.0),
-        _ProjectKind("{p}港区{k}号集装箱码头", "{p} Container Terminal {k}", False, ("B",)),
-        _ProjectKind("{p}城际铁路", "{p} Intercity Railway", True, ("A", "B"), 3.0),
-        _ProjectKind("{p}城市轨道交通{k}号线", "{p} Metro Line {k}", True, ("B",), 3.0),
-        _ProjectKind("{p}机场扩建工程", "{p} Airport Expansion", False, ("B",)),
+        _ProjectKind("{p}高速公路", "{p} Expressway", "", ("A", "B"), 2.0),
+        _ProjectKind("{p}港区{k}号集装箱码头", "{p} Container Terminal {k}", "", ("B",)),
+        _ProjectKind("{p}城际铁路", "{p} Intercity Railway", G.GREEN_INFRASTRUCTURE, ("A", "B"), 3.0),
+        _ProjectKind("{p}城市轨道交通{k}号线", "{p} Metro Line {k}", G.GREEN_INFRASTRUCTURE, ("B",), 3.0),
+        _ProjectKind("{p}机场扩建工程", "{p} Airport Expansion", "", ("B",)),
     ),
     Sector.WATER: (
-        _ProjectKind("{p}海水淡化厂", "{p} Desalination Plant", True, ("B",)),
-        _ProjectKind("{p}污水处理厂提标改造", "{p} Wastewater Treatment Upgrade", True, ("C", "B"), 0.4),
-        _ProjectKind("{p}引调水工程", "{p} Water Transfer Scheme", True, ("A", "B"), 1.5),
+        _ProjectKind("{p}海水淡化厂", "{p} Desalination Plant", G.ENERGY_SAVING, ("B",)),
+        _ProjectKind("{p}污水处理厂提标改造", "{p} Wastewater Treatment Upgrade", G.ENERGY_SAVING, ("C", "B"), 0.4),
+        _ProjectKind("{p}引调水工程", "{p} Water Transfer Scheme", G.ECOLOGY, ("A", "B"), 1.5),
     ),
     Sector.SOCIAL: (
-        _ProjectKind("{p}三甲医院PPP项目", "{p} Hospital PPP", False, ("C",), 0.5),
-        _ProjectKind("{p}大学城PPP项目", "{p} University Campus PPP", False, ("C",), 0.5),
-        _ProjectKind("{p}国际会展中心", "{p} Convention Centre", False, ("C", "B"), 0.8),
+        _ProjectKind("{p}三甲医院PPP项目", "{p} Hospital PPP", "", ("C",), 0.5),
+        _ProjectKind("{p}大学城PPP项目", "{p} University Campus PPP", "", ("C",), 0.5),
+        _ProjectKind("{p}国际会展中心", "{p} Convention Centre", "", ("C", "B"), 0.8),
     ),
     Sector.MINING: (
-        _ProjectKind("{p}铜矿开发项目", "{p} Copper Mine Development", False, ("A",), 2.0),
-        _ProjectKind("{p}锂辉石矿项目", "{p} Lithium Project", False, ("A", "B")),
-        _ProjectKind("{p}稀土分离项目", "{p} Rare Earth Separation Plant", False, ("A",)),
+        _ProjectKind("{p}铜矿开发项目", "{p} Copper Mine Development", "", ("A",), 2.0),
+        _ProjectKind("{p}锂辉石矿项目", "{p} Lithium Project", "", ("A", "B")),
+        _ProjectKind("{p}稀土分离项目", "{p} Rare Earth Separation Plant", "", ("A",)),
     ),
     Sector.OIL_GAS: (
-        _ProjectKind("{p}LNG接收站", "{p} LNG Import Terminal", False, ("A", "B"), 1.5),
-        _ProjectKind("{p}天然气长输管道", "{p} Gas Transmission Pipeline", False, ("A", "B")),
-        _ProjectKind("{p}炼化一体化改造", "{p} Refinery Upgrade", False, ("A",), 2.0),
+        _ProjectKind("{p}LNG接收站", "{p} LNG Import Terminal", "", ("A", "B"), 1.5),
+        _ProjectKind("{p}天然气长输管道", "{p} Gas Transmission Pipeline", "", ("A", "B")),
+        _ProjectKind("{p}炼化一体化改造", "{p} Refinery Upgrade", "", ("A",), 2.0),
     ),
     Sector.TELECOM: (
-        _ProjectKind("{p}数据中心集群", "{p} Data Centre Campus", False, ("C",), 0.6),
-        _ProjectKind("{p}骨干光纤网络", "{p} Fibre Backbone", False, ("C",), 0.4),
+        _ProjectKind("{p}数据中心集群", "{p} Data Centre Campus", "", ("C",), 0.6),
+        _ProjectKind("{p}骨干光纤网络", "{p} Fibre Backbone", "", ("C",), 0.4),
     ),
     Sector.INDUSTRIAL: (
-        _ProjectKind("{p}绿氢合成氨项目", "{p} Green Ammonia Plant", True, ("A", "B"), 1.5),
-        _ProjectKind("{p}产业园基础设施", "{p} Industrial Park Infrastructure", False, ("B",), 0.6),
+        _ProjectKind("{p}绿氢合成氨项目", "{p} Green Ammonia Plant", G.CLEAN_ENERGY, ("A", "B"), 1.5),
+        _ProjectKind("{p}产业园基础设施", "{p} Industrial Park Infrastructure", "", ("B",), 0.6),
     ),
 }  # fmt: skip
+del G
 
 # Which sectors an account of an industry finances.
 INDUSTRY_SECTORS: dict[str, tuple[str, ...]] = {
@@ -476,14 +509,19 @@ class ProjectSpec:
     region: str
     currency: str
     total_cost: Decimal
-    commitment: Decimal
-    outstanding: Decimal
     stage: str
     financial_close_date: date | None
     planned_cod: date | None
     forecast_cod: date | None
     equator_category: str
-    is_green: bool
+    green_category: str
+    place: tuple[str, str]  # (Chinese, English)
+    kind: str  # the English name pattern of its kind of asset
+    # Our financing as planned: split into facilities by ``demo.finance.build_facilities``.
+    commitment: Decimal
+    outstanding: Decimal
+    parties: list[PartySpec] = field(default_factory=list)
+    facilities: list[FacilitySpec] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -505,6 +543,17 @@ class AccountSpec:
     contacts: list[ContactSpec] = field(default_factory=list)
     projects: list[ProjectSpec] = field(default_factory=list)
     members: list[tuple[str, str]] = field(default_factory=list)  # (username, MembershipRole)
+    # Its direct parent in a client group (the majority owner) and the parent's share.
+    parent: str | None = None
+    parent_pct: Decimal | None = None
+
+    @property
+    def key(self) -> str:
+        return self.legal_name_en
+
+    @property
+    def domain(self) -> str:
+        return self.website.removeprefix("https://www.")
 
 
 def _months(rng: random.Random, low: int, high: int) -> timedelta:
@@ -598,15 +647,17 @@ def build_project(
         region=region,
         currency=currency,
         total_cost=total_cost,
-        commitment=commitment,
-        outstanding=outstanding,
         stage=stage,
         financial_close_date=fc,
         planned_cod=planned,
         forecast_cod=forecast,
         equator_category=equator,
         # Not every eligible asset is financed under the green loan framework.
-        is_green=kind.green and rng.random() < 0.75,
+        green_category=kind.green if kind.green and rng.random() < 0.75 else "",
+        place=(place_zh, place_en),
+        kind=kind.en,
+        commitment=commitment,
+        outstanding=outstanding,
     )
 
 
@@ -786,7 +837,402 @@ def build_demo_book(*, today: date, seed: int = DEMO_SEED) -> list[AccountSpec]:
         if tier == Tier.STRATEGIC or (tier == Tier.KEY and rng.random() < 0.25):
             spec.members.append(("analyst.ma", MembershipRole.ANALYST))
         book.append(spec)
+    # Its own generator: the relationship accounts above come out as they always have.
+    _add_project_finance(book, rng=random.Random(f"{seed}-project-finance"), today=today)
     return book
+
+
+# ---------------------------------------------------------------- project finance
+
+# The role a project's lead account plays in it, by the account's type.
+LEAD_ROLE: dict[str, str] = {
+    AccountType.SPONSOR: PartyRole.SPONSOR,
+    AccountType.PARTNER: PartyRole.SPONSOR,
+    AccountType.BORROWER: PartyRole.BORROWER,
+    AccountType.EPC: PartyRole.EPC,
+    AccountType.OFFTAKER: PartyRole.OFFTAKER,
+    AccountType.CO_LENDER: PartyRole.CO_LENDER,
+}
+_BEFORE_CLOSE = (ProjectStage.ORIGINATION, ProjectStage.DUE_DILIGENCE)
+_HUNDRED = Decimal("100")
+
+
+@dataclass(slots=True)
+class _FinanceContext:
+    rng: random.Random
+    today: date
+    book: list[AccountSpec]
+    by_key: dict[str, AccountSpec]
+    used_uscc: set[str]
+    pools: tuple[Counterparty, ...]
+    sponsors: tuple[AccountSpec, ...]  # the relationship accounts that invest in projects
+
+
+def _owner_of(industry: str, turn: dict[str, int]) -> tuple[str, str]:
+    team = next(t for t in TEAMS if t.industries is None or industry in t.industries)
+    owner = team.rms[turn[team.name] % len(team.rms)]
+    turn[team.name] += 1
+    return owner, team.name
+
+
+def _new_uscc(rng: random.Random, region: str, used: set[str]) -> str:
+    code: str | None = None
+    while code is None or code in used:
+        body = "".join(rng.choices("0123456789", k=8))
+        code = make_uscc(division=rng.choice(DIVISIONS[region]), org_body=body)
+    used.add(code)
+    return code
+
+
+def _is_foreign(domain: str, uscc: str | None) -> bool:
+    return uscc is None and domain.rsplit(".", 1)[-1] in PEOPLE_BY_COUNTRY
+
+
+_COUNTERPARTY_NOTES: dict[str, str] = {
+    PartyRole.EPC: "EPC contractor on projects we finance; a counterparty, not a borrower.",
+    PartyRole.OM_OPERATOR: "O&M operator on projects we finance.",
+    PartyRole.OFFTAKER: "Off-taker under long-term purchase agreements with projects we finance.",
+    PartyRole.CO_LENDER: "Lends alongside us in project syndicates.",
+    PartyRole.INSURER: "Insurer (construction all risks, political risk) of projects we finance.",
+    PartyRole.INDEPENDENT_ENGINEER: "The lenders' independent engineer on projects we finance.",
+    PartyRole.SPONSOR: "Provincial state-owned investor: shareholder of platform companies and "
+    "local partner in projects.",
+}
+
+
+def _counterparty_spec(
+    party: Counterparty, rng: random.Random, turn: dict[str, int], used_uscc: set[str]
+) -> AccountSpec:
+    owner, team = _owner_of(party.industry, turn)
+    tier = Tier.KEY if party.role == PartyRole.SPONSOR else Tier.STANDARD
+    uscc = None if party.foreign else _new_uscc(rng, party.region, used_uscc)
+    spec = AccountSpec(
+        legal_name_zh=party.zh,
+        legal_name_en=party.en,
+        uscc=uscc,
+        account_type=party.account_type,
+        industry=party.industry,
+        region=party.region,
+        status=AccountStatus.ACTIVE,
+        tier=tier,
+        owner=owner,
+        team=team,
+        credit_rating=rng.choice(CREDIT_BY_TIER[tier]),
+        esg_rating=rng.choice(ESG_BY_INDUSTRY.get(party.industry, DEFAULT_ESG)),
+        website=f"https://www.{party.domain}",
+        notes=_COUNTERPARTY_NOTES[party.role],
+    )
+    spec.contacts = build_contacts(rng=rng, foreign=party.foreign, domain=party.domain, count=2)
+    return spec
+
+
+def _spv_spec(
+    ctx: _FinanceContext, lead: AccountSpec, project: ProjectSpec, sponsor: AccountSpec
+) -> AccountSpec:
+    """The project company (SPV) that borrows for the project, named after its main sponsor."""
+    brand_zh, brand_en = brand(sponsor.legal_name_zh, sponsor.legal_name_en)
+    word_zh, word_en = spv_words(project.kind)
+    place_zh, place_en = project.place
+    suffix = SPV_SUFFIX.get(project.region, "Co., Ltd.")
+    number = 1
+    while True:
+        phase_zh, phase_en = (
+            ("", "") if number == 1 else ("二三四五"[number - 2] + "期", f" {number}")
+        )
+        en = f"{brand_en} {place_en} {word_en}{phase_en} {suffix}"
+        if en not in ctx.by_key:
+            break
+        number += 1
+    zh = f"{brand_zh}{place_zh}{word_zh}{phase_zh}有限公司" if place_zh else ""
+    mainland = project.region in CHINA_REGIONS
+    before_close = project.stage in _BEFORE_CLOSE
+    status = (
+        AccountStatus.PROSPECT
+        if before_close
+        else AccountStatus.DORMANT
+        if project.stage == ProjectStage.CLOSED
+        else AccountStatus.ACTIVE
+    )
+    industry = SECTOR_INDUSTRY[project.sector]
+    rng = ctx.rng
+    spec = AccountSpec(
+        legal_name_zh=zh,
+        legal_name_en=en,
+        uscc=_new_uscc(rng, project.region, ctx.used_uscc) if mainland else None,
+        account_type=AccountType.BORROWER,
+        industry=industry,
+        region=project.region,
+        status=status,
+        tier=Tier.STANDARD,
+        owner=lead.owner,
+        team=lead.team,
+        credit_rating="" if before_close else rng.choice(CREDIT_BY_TIER[Tier.CORE]),
+        esg_rating=rng.choice(ESG_BY_INDUSTRY.get(industry, DEFAULT_ESG)),
+        website="",
+        notes=f"Project company (SPV) of {project.name}; sponsored by {sponsor.legal_name_en}.",
+    )
+    domain = sponsor.domain
+    spec.contacts = build_contacts(
+        rng=rng, foreign=_is_foreign(domain, sponsor.uscc), domain=domain, count=2
+    )
+    return spec
+
+
+def _pick(ctx: _FinanceContext, role: str, project: ProjectSpec, taken: set[str]) -> str | None:
+    pool_role = PartyRole.CO_LENDER if role == PartyRole.MLA else role  # banks do either
+    candidates = [
+        party.en
+        for party in ctx.pools
+        if party.role == pool_role
+        and party.en not in taken
+        and fits(party, sector=project.sector, region=project.region, kind=project.kind)
+    ]
+    return ctx.rng.choice(candidates) if candidates else None
+
+
+def _co_sponsor(ctx: _FinanceContext, project: ProjectSpec, taken: set[str]) -> str:
+    """A partner in the project company: an investor of the book in the sector, or the local
+    state investor at home."""
+    at_home = project.region in CHINA_REGIONS
+    candidates = [
+        s.key
+        for s in ctx.sponsors
+        if s.key not in taken
+        and project.sector in INDUSTRY_SECTORS[s.industry]
+        and (s.uscc is not None or not at_home)  # foreign investors build abroad here
+    ]
+    local = REGIONAL_INVESTOR.get(project.region)
+    if local and local not in taken:
+        candidates += [local, local]  # the usual local partner at home
+    if not candidates:
+        candidates = [s.key for s in ctx.sponsors if s.key not in taken]
+    return ctx.rng.choice(candidates)
+
+
+def _equity(ctx: _FinanceContext, main: str, project: ProjectSpec) -> list[tuple[str, Decimal]]:
+    """The sponsors and their shares: a sole owner, a majority owner with a partner, three
+    partners with no one in control, or a majority owner beside investors outside the book."""
+    rng = ctx.rng
+    roll = rng.random()
+    taken = {main}
+    if roll < 0.35:
+        return [(main, _HUNDRED)]
+    if roll < 0.70:
+        share = Decimal(rng.choice((51, 55, 60, 65, 70, 75, 80)))
+        return [(main, share), (_co_sponsor(ctx, project, taken), _HUNDRED - share)]
+    if roll < 0.85:
+        first = Decimal(rng.choice((40, 45, 50)))
+        second = Decimal(rng.choice((25, 30)))
+        partner = _co_sponsor(ctx, project, taken)
+        taken.add(partner)
+        third = _co_sponsor(ctx, project, taken)
+        return [(main, first), (partner, second), (third, _HUNDRED - first - second)]
+    return [(main, Decimal(rng.choice((51, 60, 70, 80, 90))))]
+
+
+def _finance_project(ctx: _FinanceContext, lead: AccountSpec, project: ProjectSpec) -> None:
+    """The project's parties (five to eight) and our facilities in it."""
+    rng = ctx.rng
+    lead_role = LEAD_ROLE[lead.account_type]
+    parties: list[PartySpec] = []
+    if lead_role == PartyRole.BORROWER:
+        # A platform or project company borrowing in its own name: its shareholders sponsor.
+        borrower = lead.key
+        equity = list(OWNERSHIP[lead.key])
+    else:
+        sponsor = lead.key if lead_role == PartyRole.SPONSOR else None
+        main = sponsor or _co_sponsor(ctx, project, {lead.key})
+        equity = _equity(ctx, main, project)
+        spv = _spv_spec(ctx, lead, project, ctx.by_key[equity[0][0]])
+        if equity[0][1] > 50:
+            spv.parent, spv.parent_pct = equity[0][0], equity[0][1]
+        ctx.book.append(spv)
+        ctx.by_key[spv.key] = spv
+        borrower = spv.key
+    main, main_pct = equity[0]
+    held = sum(pct for _k, pct in equity)
+    for n, (key, pct) in enumerate(equity):
+        note = f"{_HUNDRED - held}% held by other investors" if n == 0 and held < _HUNDRED else ""
+        parties.append(PartySpec(key, PartyRole.SPONSOR, pct, note))
+    started = project.stage not in _BEFORE_CLOSE
+    if main_pct <= 50 and started:
+        # No sponsor controls the company: the largest one guarantees completion.
+        parties.append(
+            PartySpec(main, PartyRole.GUARANTOR, note="Completion guarantee until the COD")
+        )
+    parties.append(PartySpec(borrower, PartyRole.BORROWER))
+    if lead_role not in (PartyRole.SPONSOR, PartyRole.BORROWER):
+        parties.append(PartySpec(lead.key, lead_role))
+    taken = {p.account for p in parties}
+
+    def add(role: str, note: str = "") -> bool:
+        key = _pick(ctx, role, project, taken)
+        if key is None:
+            return False
+        parties.append(PartySpec(key, role, note=note))
+        taken.add(key)
+        return True
+
+    if lead_role != PartyRole.EPC:
+        add(PartyRole.EPC)
+    lenders = 0
+    if started or project.stage == ProjectStage.CREDIT_APPROVAL:
+        lead_arranger = rng.random() < 0.5
+        lenders += add(PartyRole.MLA if lead_arranger else PartyRole.CO_LENDER)
+    optional = [PartyRole.OFFTAKER, PartyRole.INDEPENDENT_ENGINEER, PartyRole.INSURER]
+    if started:
+        optional += [PartyRole.OM_OPERATOR, PartyRole.CO_LENDER]
+    rng.shuffle(optional)
+    target = rng.randint(5, 8)
+    for role in optional:
+        if len(parties) >= target:
+            break
+        if add(role) and role == PartyRole.CO_LENDER:
+            lenders += 1
+    for role in (PartyRole.INDEPENDENT_ENGINEER, PartyRole.INSURER, PartyRole.OFFTAKER):
+        if len(parties) >= 5:
+            break
+        add(role)
+    project.parties = parties
+    project.facilities = build_facilities(
+        rng=rng,
+        stage=project.stage,
+        currency=project.currency,
+        total_cost=project.total_cost,
+        commitment=project.commitment,
+        outstanding=project.outstanding,
+        borrower=borrower,
+        sponsor=main,
+        syndicated=lenders > 0,
+        chinese=project.region in CHINA_REGIONS,
+        financial_close=project.financial_close_date,
+        planned_cod=project.planned_cod,
+        today=ctx.today,
+    )
+
+
+_SLIPPED = (
+    "Construction behind schedule: COD slipped by {months} months; the cost overrun is under "
+    "the independent engineer's review."
+)
+_UNDERPERFORMING = (
+    "Revenue 18% below the base case for two quarters (tariff dispute with the off-taker); "
+    "DSCR at the lock-up level."
+)
+_WATCH = "Off-taker paying 60+ days late; DSCR fell below the lock-up level."
+_SUBSTANDARD = (
+    "Principal instalment 95 days past due; DSCR below 1.0x for two quarters; restructuring "
+    "talks with the lenders started."
+)
+
+
+def _classify(ctx: _FinanceContext, projects: list[tuple[AccountSpec, ProjectSpec]]) -> None:
+    """A few facilities in special mention (关注), one borrower substandard (次级) with its
+    history, and one term loan drawn above its commitment (capitalised interest)."""
+    rng = ctx.rng
+    financed = [(a, p) for a, p in projects if p.facilities]
+    operating = [
+        p
+        for a, p in financed
+        if p.stage == ProjectStage.OPERATION and a.tier in (Tier.CORE, Tier.STANDARD)
+    ]
+    building = [p for _a, p in financed if p.stage == ProjectStage.CONSTRUCTION]
+    bad = rng.choice(operating)
+    for facility in bad.facilities:
+        facility.history = [
+            ClassificationStep(LoanClass.SPECIAL_MENTION, 300, _WATCH),
+            ClassificationStep(LoanClass.SUBSTANDARD, 45, _SUBSTANDARD),
+        ]
+    weak = rng.choice([p for p in operating if p is not bad])
+    weak.facilities[0].history = [
+        ClassificationStep(LoanClass.SPECIAL_MENTION, 120, _UNDERPERFORMING)
+    ]
+    slipped = [
+        p
+        for p in building
+        if p.forecast_cod and p.planned_cod and (p.forecast_cod - p.planned_cod).days > 180
+    ]
+    for project in rng.sample(slipped, k=min(3, len(slipped))):
+        assert project.forecast_cod and project.planned_cod
+        months = (project.forecast_cod - project.planned_cod).days // 30
+        project.facilities[0].history = [
+            ClassificationStep(
+                LoanClass.SPECIAL_MENTION, rng.randint(30, 150), _SLIPPED.format(months=months)
+            )
+        ]
+    # Interest capitalised during construction took one term loan above its commitment.
+    drawn_most = max(
+        (p for p in building if not p.facilities[0].history),
+        key=lambda p: p.facilities[0].drawn / p.facilities[0].commitment,
+    )
+    term = drawn_most.facilities[0]
+    term.drawn = money(term.commitment * Decimal("1.03"))
+    term.undrawn = Decimal("0.00")
+
+
+def _add_project_finance(book: list[AccountSpec], *, rng: random.Random, today: date) -> None:
+    """Counterparties, project companies, parties, ownership and facilities for the book."""
+    relationship = list(book)
+    by_key = {spec.key: spec for spec in book}
+    used_uscc = {spec.uscc for spec in book if spec.uscc}
+    turn = {team.name: 0 for team in TEAMS}
+    for party in COUNTERPARTIES:
+        spec = _counterparty_spec(party, rng, turn, used_uscc)
+        book.append(spec)
+        by_key[spec.key] = spec
+    for child, owners in OWNERSHIP.items():
+        parent, pct = owners[0]
+        if pct > 50:
+            by_key[child].parent, by_key[child].parent_pct = parent, pct
+    ctx = _FinanceContext(
+        rng=rng,
+        today=today,
+        book=book,
+        by_key=by_key,
+        used_uscc=used_uscc,
+        pools=COUNTERPARTIES + BOOK_COUNTERPARTIES,
+        sponsors=tuple(
+            s
+            for s in relationship
+            if s.account_type == AccountType.SPONSOR and "Coal" not in s.legal_name_en
+        ),
+    )
+    projects = [(spec, project) for spec in relationship for project in spec.projects]
+    for spec, project in projects:
+        _finance_project(ctx, spec, project)
+    _classify(ctx, projects)
+
+
+def demo_connections(book: list[AccountSpec]) -> list[ConnectionSpec]:
+    """Connected parties: the fixed links, each completion guarantee (guarantor and borrower)
+    and each sole off-taker from the book itself (off-taker and borrower)."""
+    links = list(CONNECTIONS)
+    book_offtakers = {
+        spec.key for spec in book[: len(ACCOUNTS)] if spec.account_type == AccountType.OFFTAKER
+    }
+    for spec in book:
+        for project in spec.projects:
+            borrower = next(p.account for p in project.parties if p.role == PartyRole.BORROWER)
+            for party in project.parties:
+                if party.role == PartyRole.GUARANTOR:
+                    links.append(
+                        ConnectionSpec(
+                            party.account,
+                            borrower,
+                            "guarantee",
+                            f"Completion guarantee for the {project.name}.",
+                        )
+                    )
+                elif party.role == PartyRole.OFFTAKER and party.account in book_offtakers:
+                    links.append(
+                        ConnectionSpec(
+                            party.account,
+                            borrower,
+                            "economic_dependence",
+                            f"Sole off-taker of the {project.name}.",
+                        )
+                    )
+    return links
 
 
 # ---------------------------------------------------------------- applying the book
@@ -800,11 +1246,27 @@ class SeedResult:
     contacts: int = 0
     projects: int = 0
     memberships: int = 0
+    parties: int = 0
+    facilities: int = 0
+    groups: GroupSeedResult = field(default_factory=GroupSeedResult)
     logins: list[tuple[str, str]] = field(default_factory=list)  # (username, role label)
 
     @property
     def created_anything(self) -> bool:
-        return any((self.users, self.teams, self.accounts, self.contacts, self.projects))
+        return any(
+            (
+                self.users,
+                self.teams,
+                self.accounts,
+                self.contacts,
+                self.projects,
+                self.parties,
+                self.facilities,
+                self.groups.groups,
+                self.groups.members,
+                self.groups.connections,
+            )
+        )
 
 
 def _ensure_users(*, password: str, result: SeedResult) -> dict[str, User]:
@@ -982,14 +1444,12 @@ def seed_demo(*, password: str, today: date | None = None) -> SeedResult:
                 region=p.region,
                 currency=p.currency,
                 total_cost=p.total_cost,
-                commitment=p.commitment,
-                outstanding=p.outstanding,
                 stage=p.stage,
                 financial_close_date=p.financial_close_date,
                 planned_cod=p.planned_cod,
                 forecast_cod=p.forecast_cod,
                 equator_category=p.equator_category,
-                is_green=p.is_green,
+                green_category=p.green_category,
             )
             project.full_clean(validate_constraints=False)
             project.save()
@@ -1000,4 +1460,117 @@ def seed_demo(*, password: str, today: date | None = None) -> SeedResult:
                 continue
             AccountMembership(account=account, user=user, role=role).save()
             result.memberships += 1
+    by_key = {spec.key: account for spec, account in accounts}
+    _seed_project_finance(book=book, accounts=by_key, today=today, result=result)
+    result.groups = seed_groups(
+        groups=build_groups({s.key: (s.parent, s.parent_pct) for s in book if s.parent}),
+        connections=demo_connections(book),
+        accounts=by_key,
+        today=today,
+    )
     return result
+
+
+def _seed_project_finance(
+    *, book: list[AccountSpec], accounts: dict[str, Account], today: date, result: SeedResult
+) -> None:
+    """Parties and facilities of the book's projects. Parties are keyed by (project, account,
+    role); a project that has any facility already (one migrated from the project's old
+    amounts, say) gets none from the book, so that nothing is counted twice."""
+    leads = [accounts[spec.key] for spec in book if spec.projects]
+    projects = {(p.account_id, p.name): p for p in Project.objects.filter(account__in=leads)}
+    project_ids = [p.pk for p in projects.values()]
+    party_keys = set(
+        ProjectParty.objects.filter(project_id__in=project_ids).values_list(
+            "project_id", "account_id", "role"
+        )
+    )
+    financed = set(
+        Facility.objects.filter(project_id__in=project_ids).values_list("project_id", flat=True)
+    )
+    risk_officer = User.objects.filter(username="risk.liu").first()
+    now = timezone.now()
+    for spec in book:
+        for p in spec.projects:
+            project = projects[(accounts[spec.key].pk, p.name)]
+            for party in p.parties:
+                account = accounts[party.account]
+                if (project.pk, account.pk, party.role) in party_keys:
+                    continue
+                row = ProjectParty(
+                    project=project,
+                    account=account,
+                    role=party.role,
+                    equity_pct=party.equity_pct,
+                    note=party.note,
+                )
+                row.full_clean(validate_constraints=False)
+                row.save()
+                result.parties += 1
+            if project.pk in financed:
+                continue
+            for f in p.facilities:
+                _seed_facility(
+                    project=project,
+                    spec=f,
+                    borrower=accounts[f.borrower],
+                    by=risk_officer,
+                    now=now,
+                    today=today,
+                )
+                result.facilities += 1
+
+
+def _seed_facility(
+    *,
+    project: Project,
+    spec: FacilitySpec,
+    borrower: Account,
+    by: User | None,
+    now: datetime,
+    today: date,
+) -> Facility:
+    """One facility with its classification history: recorded as normal when it was signed,
+    then each change on its day (the history rows are dated after they are written)."""
+    facility = Facility(
+        project=project,
+        borrower=borrower,
+        name=spec.name,
+        kind=spec.kind,
+        currency=spec.currency,
+        commitment=spec.commitment,
+        drawn=spec.drawn,
+        undrawn=spec.undrawn,
+        facility_size=spec.facility_size,
+        maturity_date=spec.maturity_date,
+        margin_pct=spec.margin_pct,
+        classification=spec.classification,
+    )
+    signed = project.financial_close_date or today
+    steps: list[tuple[int | None, int, str, User | None, date]] = [
+        (None, LoanClass.NORMAL, "Classified when the facility was recorded.", None, signed)
+    ]
+    previous: int = LoanClass.NORMAL
+    for step in spec.history:
+        day = today - timedelta(days=step.days_ago)
+        steps.append((previous, step.classification, step.reason, by, day))
+        previous = step.classification
+    last_day = steps[-1][4]
+    facility.classified_at = _at_noon(min(last_day, today), now)
+    facility.classified_by = by if spec.history else None
+    facility.full_clean(validate_constraints=False)
+    facility.save()
+    for before, after, reason, who, day in steps:
+        change = FacilityClassificationChange.objects.create(
+            facility=facility, previous=before, classification=after, reason=reason, changed_by=who
+        )
+        FacilityClassificationChange.objects.filter(pk=change.pk).update(
+            changed_at=_at_noon(min(day, today), now)
+        )
+    return facility
+
+
+def _at_noon(day: date, now: datetime) -> datetime:
+    """Noon on ``day`` in the current time zone; never later than now."""
+    moment = timezone.make_aware(datetime.combine(day, time(12)))
+    return min(moment, now)

@@ -10,6 +10,16 @@ Runs are additive: account number ``i`` gets a credit code derived from ``i``
 the highest number already in the database, so runs never collide, whatever the seed.
 Accounts go to volume RMs in blocks (200 each by default), ten RMs to a team with its
 own lead; every username starts with ``vol.``.
+
+Project finance at volume: each project has parties (its lead account in the role of its type,
+a borrower, then contractors, lenders and off-takers from the same chunk of accounts) and
+facilities owed by the borrower (never by a contractor, off-taker or co-lender); one group per
+``accounts_per_group`` accounts (2 to 50 consecutive accounts, so a group stays with its RM's
+team), and a few connected parties. Everything is made chunk by chunk: memory stays bounded.
+
+The benchmark's group: the first group of a run has ``BENCH_GROUP_SIZE`` (50) accounts when
+the first chunk has room; its top (``ClientGroup.parent``) is the run's first account. For the
+book's first run that is volume account number 0 (``volume_uscc(0)``): ``bench_group()``.
 """
 
 from __future__ import annotations
@@ -19,7 +29,8 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -29,6 +40,8 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts.choices import (
+    OBLIGOR_ROLES,
+    PARTY_ROLE_OF_ACCOUNT_TYPE,
     AccountStatus,
     AccountType,
     Attitude,
@@ -36,12 +49,24 @@ from accounts.choices import (
     CreditRating,
     Currency,
     EsgRating,
+    FacilityKind,
     Industry,
+    LoanClass,
     MembershipRole,
+    PartyRole,
+    ProjectStage,
     Region,
     Tier,
 )
-from accounts.models import Account, AccountMembership, Contact, Project
+from accounts.models import (
+    Account,
+    AccountMembership,
+    Contact,
+    Facility,
+    FacilityClassificationChange,
+    Project,
+    ProjectParty,
+)
 from demo.accounts import (
     CHINA_REGIONS,
     DIVISIONS,
@@ -53,8 +78,10 @@ from demo.accounts import (
     build_project,
     make_uscc,
 )
+from demo.finance import money
 from demo.mfa import demo_mfa_devices_ensure
 from demo.tiering import volume_inputs
+from groups.models import ClientGroup, ConnectedParty, ConnectionReason, GroupMembership
 from kam.models import Team, User
 from kam.roles import Role
 
@@ -182,8 +209,30 @@ class VolumeResult:
     memberships: int = 0
     users: int = 0
     teams: int = 0
+    parties: int = 0
+    facilities: int = 0
+    classification_changes: int = 0
+    groups: int = 0
+    group_members: int = 0
+    connections: int = 0
     first_index: int = 0
     seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return (
+            self.accounts
+            + self.contacts
+            + self.projects
+            + self.memberships
+            + self.users
+            + self.parties
+            + self.facilities
+            + self.classification_changes
+            + self.groups
+            + self.group_members
+            + self.connections
+        )
 
 
 def _ensure_volume_users(
@@ -303,7 +352,14 @@ def _contacts(rng: random.Random, account: Account, count: int) -> list[Contact]
     return contacts
 
 
-def _projects(rng: random.Random, account: Account, count: int, today: date) -> list[Project]:
+def _projects(
+    rng: random.Random,
+    account: Account,
+    count: int,
+    today: date,
+    financing: list[tuple[Decimal, Decimal]],
+) -> list[Project]:
+    """The account's projects; their planned commitment and outstanding go to ``financing``."""
     projects = []
     taken: set[str] = set()
     for _ in range(count):
@@ -325,17 +381,234 @@ def _projects(rng: random.Random, account: Account, count: int, today: date) -> 
                 region=spec.region,
                 currency=spec.currency,
                 total_cost=spec.total_cost,
-                commitment=spec.commitment,
-                outstanding=spec.outstanding,
                 stage=spec.stage,
                 financial_close_date=spec.financial_close_date,
                 planned_cod=spec.planned_cod,
                 forecast_cod=spec.forecast_cod,
                 equator_category=spec.equator_category,
-                is_green=spec.is_green,
+                green_category=spec.green_category,
             )
         )
+        financing.append((spec.commitment, spec.outstanding))
     return projects
+
+
+# ---------------------------------------------------------------- project finance
+
+BENCH_GROUP_SIZE = 50
+# Group sizes: (share, smallest, largest); about 7.6 accounts on average.
+GROUP_SIZES = ((55, 2, 4), (30, 5, 12), (12, 13, 25), (3, 26, BENCH_GROUP_SIZE))
+OWNERSHIP_PCTS = (100, 100, 100, 51, 60, 65, 70, 75, 80, 90)
+# The roles after the lead and the borrower, in the order a project takes them.
+OTHER_ROLES = (
+    PartyRole.EPC,
+    PartyRole.CO_LENDER,
+    PartyRole.OFFTAKER,
+    PartyRole.OM_OPERATOR,
+    PartyRole.MLA,
+    PartyRole.INSURER,
+    PartyRole.INDEPENDENT_ENGINEER,
+    PartyRole.SPONSOR,
+)
+_TYPE_OF_ROLE = {
+    PartyRole.EPC: AccountType.EPC,
+    PartyRole.CO_LENDER: AccountType.CO_LENDER,
+    PartyRole.MLA: AccountType.CO_LENDER,
+    PartyRole.OFFTAKER: AccountType.OFFTAKER,
+    PartyRole.SPONSOR: AccountType.SPONSOR,
+}
+FACILITY_KINDS = (
+    FacilityKind.TERM_LOAN,
+    FacilityKind.REVOLVING,
+    FacilityKind.GUARANTEE,
+    FacilityKind.LETTER_OF_CREDIT,
+)
+# Five-category classification of the volume book: (class, weight per 1000 facilities).
+CLASS_WEIGHTS = (
+    (LoanClass.NORMAL, 950),
+    (LoanClass.SPECIAL_MENTION, 30),
+    (LoanClass.SUBSTANDARD, 12),
+    (LoanClass.DOUBTFUL, 5),
+    (LoanClass.LOSS, 3),
+)
+OVER_COMMITMENT_SHARE = 0.005
+CONNECTION_SHARE = 0.01  # of accounts
+_CLASSES = tuple(c for c, _w in CLASS_WEIGHTS)
+_CLASS_WEIGHTS = tuple(w for _c, w in CLASS_WEIGHTS)
+_CONNECTION_REASONS = tuple(ConnectionReason.values)
+
+
+def bench_group() -> ClientGroup | None:
+    """The 50-account group the ``groups.detail`` benchmark opens: the one headed by volume
+    account number 0."""
+    return ClientGroup.objects.filter(parent__uscc=volume_uscc(0)).first()
+
+
+def _parties_and_facilities(
+    rng: random.Random,
+    accounts: list[Account],
+    projects: list[Project],
+    financing: list[tuple[Decimal, Decimal]],
+    *,
+    parties_per_project: int,
+    facilities_per_project: int,
+    today: date,
+) -> tuple[list[ProjectParty], list[Facility]]:
+    """Each project's parties from the chunk's accounts, and its facilities owed by the
+    borrower (the lead when it can borrow, else a borrower-type account of the chunk)."""
+    by_type: dict[str, list[Account]] = {}
+    for account in accounts:
+        by_type.setdefault(account.account_type, []).append(account)
+    borrowers = by_type.get(AccountType.BORROWER, [])
+    parties: list[ProjectParty] = []
+    facilities: list[Facility] = []
+    for project, (commitment, outstanding) in zip(projects, financing, strict=True):
+        lead = project.account
+        lead_role = PARTY_ROLE_OF_ACCOUNT_TYPE[lead.account_type]
+        sponsor_pct = (
+            Decimal(rng.choice(OWNERSHIP_PCTS)) if lead_role == PartyRole.SPONSOR else None
+        )
+        rows = [ProjectParty(project=project, account=lead, role=lead_role, equity_pct=sponsor_pct)]
+        taken = {lead.pk}
+        borrower: Account | None = lead if lead_role in OBLIGOR_ROLES else None
+        if lead_role != PartyRole.BORROWER and parties_per_project > 1:
+            pool = [a for a in (borrowers or accounts) if a.pk not in taken]
+            if pool:
+                borrower = rng.choice(pool)
+                rows.append(
+                    ProjectParty(project=project, account=borrower, role=PartyRole.BORROWER)
+                )
+                taken.add(borrower.pk)
+        for role in OTHER_ROLES:
+            if len(rows) >= parties_per_project:
+                break
+            if role == PartyRole.SPONSOR and sponsor_pct is not None:
+                continue  # the lead holds the equity
+            wanted = _TYPE_OF_ROLE.get(role)
+            pool = by_type.get(wanted, accounts) if wanted else accounts
+            account = rng.choice(pool)
+            if account.pk in taken:
+                account = rng.choice(accounts)
+                if account.pk in taken:
+                    continue
+            equity = Decimal(rng.choice((10, 20, 30, 49))) if role == PartyRole.SPONSOR else None
+            rows.append(
+                ProjectParty(project=project, account=account, role=role, equity_pct=equity)
+            )
+            taken.add(account.pk)
+        parties.extend(rows[: max(parties_per_project, 1)])
+        if facilities_per_project:
+            facilities.extend(
+                _facilities(
+                    rng, project, borrower, commitment, outstanding, facilities_per_project, today
+                )
+            )
+    return parties, facilities
+
+
+def _facilities(
+    rng: random.Random,
+    project: Project,
+    borrower: Account | None,
+    commitment: Decimal,
+    outstanding: Decimal,
+    count: int,
+    today: date,
+) -> list[Facility]:
+    """``count`` facilities sharing the project's commitment: a term loan first (syndicated),
+    then revolving, guarantee and letter of credit; undrawn only while the project draws."""
+    rows = []
+    drawn_share = outstanding / commitment if commitment else Decimal("0")
+    drawing = project.stage not in (ProjectStage.OPERATION, ProjectStage.CLOSED)
+    for n in range(count):
+        kind = FACILITY_KINDS[n % len(FACILITY_KINDS)]
+        amount = (
+            money(commitment * Decimal("0.8"))
+            if n == 0 and count > 1
+            else money(commitment / count)
+        )
+        amount = max(amount, Decimal("100000.00"))
+        if project.stage == ProjectStage.CLOSED:
+            drawn = undrawn = Decimal("0.00")
+        else:
+            drawn = min(money(amount * drawn_share), amount)
+            undrawn = amount - drawn if drawing else Decimal("0.00")
+        if rng.random() < OVER_COMMITMENT_SHARE and drawn > 0:
+            drawn, undrawn = money(amount * Decimal("1.04")), Decimal("0.00")
+        rows.append(
+            Facility(
+                project=project,
+                borrower=borrower,
+                name=f"{FacilityKind(kind).label} {chr(65 + n)}" if n else "Senior term loan",
+                kind=kind,
+                currency=project.currency,
+                commitment=amount,
+                drawn=drawn,
+                undrawn=undrawn,
+                facility_size=money(amount * Decimal(rng.choice((2, 3, 4, 5)))) if n == 0 else None,
+                maturity_date=(project.financial_close_date or today)
+                + timedelta(days=365 * rng.randint(8, 18)),
+                margin_pct=Decimal(rng.choice(("0.450", "0.800", "1.100", "1.900", "2.600"))),
+                classification=rng.choices(_CLASSES, _CLASS_WEIGHTS)[0],
+            )
+        )
+    return rows
+
+
+def _groups(
+    rng: random.Random, accounts: list[Account], *, group_count: int, first_size: int | None
+) -> tuple[list[ClientGroup], list[list[tuple[Account, int | None, Decimal | None]]]]:
+    """``group_count`` groups of consecutive accounts: each a top, then subsidiaries under the
+    top or under one of the first members (three or four levels in the larger groups)."""
+    groups: list[ClientGroup] = []
+    trees: list[list[tuple[Account, int | None, Decimal | None]]] = []
+    start = 0
+    for n in range(group_count):
+        if n == 0 and first_size:
+            size = first_size
+        else:
+            _share, low, high = rng.choices(GROUP_SIZES, [g[0] for g in GROUP_SIZES])[0]
+            size = rng.randint(low, high)
+        # Leave two accounts for each group still to come.
+        size = min(size, len(accounts) - start - 2 * (group_count - n - 1))
+        members = accounts[start : start + size]
+        if len(members) < 2:
+            break
+        start += size
+        top = members[0]
+        groups.append(
+            ClientGroup(
+                parent=top,
+                name_zh=top.legal_name_zh.removesuffix("有限公司") + "集团",
+                name_en=top.legal_name_en.replace(" Co., Ltd.", " Group"),
+            )
+        )
+        tree: list[tuple[Account, int | None, Decimal | None]] = [(top, None, None)]
+        for k, account in enumerate(members[1:], start=1):
+            parent = members[rng.randrange(0, min(k, 4))]
+            tree.append((account, parent.pk, Decimal(rng.choice(OWNERSHIP_PCTS))))
+        trees.append(tree)
+    return groups, trees
+
+
+def _connections(rng: random.Random, accounts: list[Account], count: int) -> list[ConnectedParty]:
+    pairs: set[tuple[int, int]] = set()
+    rows = []
+    for _ in range(count):
+        a, b = rng.sample(accounts, 2)
+        low, high = min(a.pk, b.pk), max(a.pk, b.pk)
+        if (low, high) in pairs:
+            continue
+        pairs.add((low, high))
+        rows.append(
+            ConnectedParty(
+                account_id=low,
+                other_id=high,
+                reason=rng.choice(_CONNECTION_REASONS),
+                note="Generated for the volume book.",
+            )
+        )
+    return rows
 
 
 def analyze_tables() -> None:
@@ -343,7 +616,19 @@ def analyze_tables() -> None:
     later, and until then the planner guesses row counts from an empty table."""
     if connection.vendor != "postgresql":
         return
-    tables = [m._meta.db_table for m in (Account, AccountMembership, Contact, Project, User)]
+    models = (
+        Account,
+        AccountMembership,
+        Contact,
+        Project,
+        ProjectParty,
+        Facility,
+        ClientGroup,
+        GroupMembership,
+        ConnectedParty,
+        User,
+    )
+    tables = [m._meta.db_table for m in models]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
@@ -357,11 +642,16 @@ def generate_volume(
     projects_per_account: int = 2,
     accounts_per_rm: int = ACCOUNTS_PER_RM,
     membership_share: float = 0.1,
+    parties_per_project: int = 5,
+    facilities_per_project: int = 1,
+    accounts_per_group: int = 10,
     seed: int = 0,
     batch_size: int = 2000,
     progress: Callable[[str], None] | None = None,
 ) -> VolumeResult:
-    """Add ``accounts`` synthetic accounts with their contacts, projects and account teams."""
+    """Add ``accounts`` synthetic accounts with their contacts, projects and account teams,
+    the projects' parties and facilities, client groups (one per ``accounts_per_group``
+    accounts; 0: none) and connected parties."""
     started = time.perf_counter()
     rng = random.Random(seed)
     today = timezone.localdate()
@@ -376,10 +666,11 @@ def generate_volume(
         Account.objects.bulk_create(rows, batch_size=batch_size)
         contacts: list[Contact] = []
         projects: list[Project] = []
+        financing: list[tuple[Decimal, Decimal]] = []
         members: list[AccountMembership] = []
         for i, account in zip(chunk, rows, strict=True):
             contacts.extend(_contacts(rng, account, contacts_per_account))
-            projects.extend(_projects(rng, account, projects_per_account, today))
+            projects.extend(_projects(rng, account, projects_per_account, today, financing))
             if rng.random() < membership_share:
                 # A co-RM from the same team: the owner's neighbour in the team.
                 rm_number = i // accounts_per_rm + 1
@@ -394,14 +685,63 @@ def generate_volume(
         Contact.objects.bulk_create(contacts, batch_size=batch_size)
         Project.objects.bulk_create(projects, batch_size=batch_size)
         AccountMembership.objects.bulk_create(members, batch_size=batch_size)
+        parties, facilities = _parties_and_facilities(
+            rng,
+            rows,
+            projects,
+            financing,
+            parties_per_project=parties_per_project,
+            facilities_per_project=facilities_per_project,
+            today=today,
+        )
+        ProjectParty.objects.bulk_create(parties, batch_size=batch_size)
+        Facility.objects.bulk_create(facilities, batch_size=batch_size)
+        # The history of each facility not classified normal: one downgrade, by the scan's
+        # standards a fact to report (a normal facility's first record is left out at volume).
+        changes = [
+            FacilityClassificationChange(
+                facility=f,
+                previous=LoanClass.NORMAL,
+                classification=f.classification,
+                reason="Downgraded at the quarterly credit review.",
+            )
+            for f in facilities
+            if f.classification != LoanClass.NORMAL
+        ]
+        FacilityClassificationChange.objects.bulk_create(changes, batch_size=batch_size)
+        if accounts_per_group > 0:
+            first_chunk = chunk_start == first
+            group_count = max(1, round(len(rows) / accounts_per_group))
+            bench_size = BENCH_GROUP_SIZE if first_chunk and len(rows) >= BENCH_GROUP_SIZE else None
+            groups, trees = _groups(rng, rows, group_count=group_count, first_size=bench_size)
+            ClientGroup.objects.bulk_create(groups, batch_size=batch_size)
+            group_rows = [
+                GroupMembership(
+                    group=group, account=account, parent_id=parent_id, ownership_pct=pct
+                )
+                for group, tree in zip(groups, trees, strict=True)
+                for account, parent_id, pct in tree
+            ]
+            GroupMembership.objects.bulk_create(group_rows, batch_size=batch_size)
+            result.groups += len(groups)
+            result.group_members += len(group_rows)
+        if len(rows) >= 2:
+            links = _connections(rng, rows, max(1, round(len(rows) * CONNECTION_SHARE)))
+            ConnectedParty.objects.bulk_create(links, batch_size=batch_size)
+            result.connections += len(links)
         result.accounts += len(rows)
         result.contacts += len(contacts)
         result.projects += len(projects)
         result.memberships += len(members)
+        result.parties += len(parties)
+        result.facilities += len(facilities)
+        result.classification_changes += len(changes)
         if progress:
             progress(
                 f"  {result.accounts:>7} accounts, {result.contacts} contacts, "
-                f"{result.projects} projects ({time.perf_counter() - started:.1f} s)"
+                f"{result.projects} projects, {result.parties} parties, "
+                f"{result.facilities} facilities, {result.groups} groups "
+                f"({time.perf_counter() - started:.1f} s)"
             )
     result.seconds = time.perf_counter() - started
     return result

@@ -1,6 +1,7 @@
 """Risk data for the demo book (called by ``manage.py seed_demo``): early-warning rules with
-sensible thresholds, covenants and six quarters of figures for the demo projects (a few in
-breach, a few with shrinking headroom), earlier credit ratings for a few accounts, ESG events,
+sensible thresholds, covenants with lock-up and event-of-default levels and six quarters of
+figures for the demo projects (a few in lock-up or default, a few with shrinking headroom, one
+default waived by the credit committee), earlier credit ratings for a few accounts, ESG events,
 two manual alerts — then a scan, and a little of the lifecycle (acknowledged, in mitigation,
 overdue and escalated), so that the alerts page looks like a Monday morning.
 
@@ -27,22 +28,26 @@ from risk import services
 from risk.choices import (
     AlertSource,
     AlertState,
+    CovenantFrequency,
     CovenantSource,
     EsgCategory,
     EsgSeverity,
     EsgSource,
     ScanTrigger,
     Severity,
+    WaiverKind,
 )
 from risk.models import (
     Alert,
     AlertEvent,
     CovenantMetric,
     CovenantTest,
+    CovenantWaiver,
     EsgEvent,
     ProjectCovenant,
     RatingSnapshot,
     RiskRule,
+    add_months,
 )
 
 RISK_SEED = 20261128
@@ -64,8 +69,21 @@ DEMO_RULES = (
         "Covenant breach",
         "covenant_breach",
         Severity.HIGH,
-        {"metrics": [], "max_age_days": 550},
-        description="Latest DSCR, LLCR or gearing figure past the loan agreement's threshold.",
+        {"level": "default", "metrics": [], "max_age_days": 550},
+        description=(
+            "Latest DSCR, LLCR or gearing figure past the loan agreement's event-of-default "
+            "level, not cured or waived."
+        ),
+    ),
+    RuleSpec(
+        "Covenant lock-up (cash sweep)",
+        "covenant_breach",
+        Severity.MEDIUM,
+        {"level": "lock_up", "metrics": [], "max_age_days": 550},
+        description=(
+            "Latest figure past the lock-up level but not the default level: distributions "
+            "to the sponsors are blocked."
+        ),
     ),
     RuleSpec(
         "Covenant headroom below 15% and shrinking",
@@ -82,11 +100,19 @@ DEMO_RULES = (
         description="Forecast COD more than 180 days after plan before operation starts.",
     ),
     RuleSpec(
-        "Single-name concentration above 6%",
+        "Concentration above the regulatory limit",
+        "exposure_concentration",
+        Severity.HIGH,
+        {"level": "breach"},
+        description="Single client > 15% / connected group > 20% of tier-1 net capital; "
+        "loans to one borrower > 10% of net capital.",
+    ),
+    RuleSpec(
+        "Concentration at 80% of the regulatory limit",
         "exposure_concentration",
         Severity.MEDIUM,
-        {"max_share_pct": "6"},
-        description="Share of the portfolio's outstanding exposure, in CNY.",
+        {"level": "warning", "warning_at_pct": "80"},
+        description="A concentration figure at 80% of its limit or more, none above.",
     ),
     RuleSpec(
         "Internal rating down two notches in a year",
@@ -119,6 +145,13 @@ DEMO_RULES = (
         "repeated_sla_breaches",
         Severity.LOW,
         {"breaches": 3, "window_days": 90},
+    ),
+    RuleSpec(
+        "ESAP item overdue by more than 14 days",
+        "esap_item_overdue",
+        Severity.MEDIUM,
+        {"grace_days": 14},
+        description="An E&S action plan item still open two weeks after its due date.",
     ),
     RuleSpec(
         "Manual alert",
@@ -204,6 +237,7 @@ class RiskSeedResult:
     rules: int = 0
     covenants: int = 0
     figures: int = 0
+    waivers: int = 0
     esg_events: int = 0
     manual_alerts: int = 0
     alerts: dict[str, int] = field(default_factory=dict)
@@ -261,8 +295,25 @@ def ensure_rules(result: RiskSeedResult) -> dict[str, RiskRule]:
             rule.full_clean()
             rule.save()
             result.rules += 1
-        rules[spec.rule_type] = rule
+        rules[spec.name] = rule
     return rules
+
+
+# Each covenant's levels: lock-up (cash sweep) and event of default; gearing has no lock-up.
+# Figures are shaped around the first level, so a project "in breach" ends between the two
+# levels (lock-up) or past both (default).
+COVENANT_PLAN = {
+    ProjectStage.OPERATION: (
+        ("dscr", Decimal("1.20"), Decimal("1.10")),
+        ("llcr", Decimal("1.30"), Decimal("1.15")),
+    ),
+    ProjectStage.CONSTRUCTION: (("debt_equity", None, Decimal("4.00")),),
+}
+CERTIFICATE_DAYS = 45
+WAIVER_REASON = (
+    "Credit committee waived this DSCR test: a one-off grid curtailment cut revenue; the "
+    "sponsor has topped up the debt service reserve account."
+)
 
 
 @transaction.atomic
@@ -290,38 +341,79 @@ def _seed_covenants(rng: random.Random, today: date, result: RiskSeedResult) -> 
         )
     )
     for project in projects:
-        if project.stage == ProjectStage.OPERATION:
-            plan = [("dscr", Decimal("1.20")), ("llcr", Decimal("1.30"))]
-        else:
-            plan = [("debt_equity", Decimal("4.00"))]
-        for code, threshold in plan:
+        for code, lock_up, default in COVENANT_PLAN[ProjectStage(project.stage)]:
             metric = metrics[code]
             if (project.pk, code) not in existing_cov:
-                ProjectCovenant.objects.create(
+                services.covenant_save(
                     project=project,
                     metric=metric,
-                    threshold=threshold,
+                    threshold=default,
+                    lock_up_threshold=lock_up,
+                    frequency=CovenantFrequency.QUARTERLY,
+                    next_test_date=add_months(periods[-1], 3),
+                    certificate_days=CERTIFICATE_DAYS,
                     clause=f"§{rng.randint(18, 24)}.{rng.randint(1, 4)}",
                 )
                 result.covenants += 1
             # LLCR moves slowly: only DSCR and gearing carry the project's trouble.
             shape = profile.get(project.pk, "healthy") if code != "llcr" else "healthy"
-            values = figure_series(rng, shape, threshold, len(periods), metric.is_minimum)
+            values = figure_series(rng, shape, lock_up or default, len(periods), metric.is_minimum)
             for period, value in zip(periods, values, strict=True):
                 if (project.pk, code, period) in existing_tests:
                     continue
+                received = period + timedelta(days=rng.randint(25, CERTIFICATE_DAYS))
                 CovenantTest.objects.create(
                     account_id=project.account_id,
                     project=project,
                     metric=metric,
                     period_end=period,
                     value=value,
-                    threshold=threshold,
+                    threshold=default,
+                    lock_up_threshold=lock_up,
                     direction=metric.direction,
                     source=CovenantSource.GENERATED,
+                    certificate_received_on=received if received <= today else None,
                     note="Compliance certificate",
                 )
                 result.figures += 1
+    _seed_waiver(picks[:4], today, result)
+
+
+def _seed_waiver(in_breach: list[Project], today: date, result: RiskSeedResult) -> None:
+    """One approved waiver: the credit committee's, of the latest DSCR test of a project in
+    breach, recorded by its RM and confirmed by the risk officer."""
+    approver = User.objects.filter(username="risk.liu").first()
+    if approver is None or CovenantWaiver.objects.filter(reason=WAIVER_REASON).exists():
+        return
+    for project in in_breach:
+        test = (
+            CovenantTest.objects.filter(project=project, metric__code="dscr")
+            .order_by("-period_end")
+            .first()
+        )
+        if test is None or not test.level_passed:
+            continue
+        covenant = ProjectCovenant.objects.select_related("project__account__owner").get(
+            project=project, metric__code="dscr"
+        )
+        recorder = covenant.project.account.owner
+        if recorder is None or recorder.pk == approver.pk:
+            continue
+        # Recorded by the account's RM, then confirmed by the risk officer it names.
+        waiver = services.covenant_waiver_record(
+            covenant=covenant,
+            user=recorder,
+            kind=WaiverKind.WAIVER,
+            approved_by=approver,
+            approved_on=today - timedelta(days=20),
+            test=test,
+            reason=WAIVER_REASON,
+        )
+        services.covenant_waiver_decide(
+            waiver=waiver, user=approver, approve=True, note="Credit committee minute 2026-14."
+        )
+        result.waivers += 1
+        return
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
 """Risk data for the benchmark book (``manage.py generate_volume --risk``): the demo's rules,
-covenants with four quarters of figures on a share of the operating and building projects
+covenants with lock-up and default levels and four quarters of figures on a share of the operating and building projects
 (a few breaching, a few with shrinking headroom), ESG events and earlier credit ratings on a
 few accounts, so that a scan over the book has real work: set-based reads on every rule,
 alerts to raise, evidence to refresh.
@@ -21,9 +21,32 @@ from django.utils import timezone
 
 from accounts.choices import CreditRating, ProjectStage
 from accounts.models import Account, Project
-from demo.risk import RiskSeedResult, ensure_rules, figure_series, quarter_ends
-from risk.choices import CovenantSource, EsgCategory, EsgSeverity, EsgSource
-from risk.models import CovenantMetric, CovenantTest, EsgEvent, ProjectCovenant, RatingSnapshot
+from demo.groups import seed_capital
+from demo.risk import (
+    CERTIFICATE_DAYS,
+    COVENANT_PLAN,
+    RiskSeedResult,
+    ensure_rules,
+    figure_series,
+    quarter_ends,
+)
+from risk.choices import (
+    CovenantFrequency,
+    CovenantLevelKind,
+    CovenantSource,
+    EsgCategory,
+    EsgSeverity,
+    EsgSource,
+)
+from risk.models import (
+    CovenantLevel,
+    CovenantMetric,
+    CovenantTest,
+    EsgEvent,
+    ProjectCovenant,
+    RatingSnapshot,
+    add_months,
+)
 
 BATCH = 5000
 COVENANT_SHARE = 0.25  # of operating and building projects
@@ -42,6 +65,7 @@ def _share(pk: int, seed: int, salt: int) -> float:
 @dataclass
 class RiskVolumeResult:
     covenants: int = 0
+    levels: int = 0
     figures: int = 0
     esg_events: int = 0
     rating_snapshots: int = 0
@@ -56,6 +80,8 @@ def generate_risk_volume(
     rng = random.Random(f"risk-volume-{seed}")
     ensure_rules(RiskSeedResult())
     today = timezone.localdate()
+    # The concentration rule measures against the bank's capital: the volume bank has one.
+    seed_capital(today)
     periods = quarter_ends(today, 4)
     metrics = {
         m.code: m for m in CovenantMetric.objects.filter(code__in=["dscr", "llcr", "debt_equity"])
@@ -68,15 +94,27 @@ def generate_risk_volume(
         .values_list("pk", "stage", "account_id")
     )
     covenants: list[ProjectCovenant] = []
+    levels: list[tuple[ProjectCovenant, str, Decimal]] = []
     figures: list[CovenantTest] = []
+    next_test = add_months(periods[-1], 3)
 
     def flush() -> None:
         with transaction.atomic():
+            # The covenants get their ids here (RETURNING), then their levels refer to them.
             ProjectCovenant.objects.bulk_create(covenants, batch_size=BATCH)
+            CovenantLevel.objects.bulk_create(
+                [
+                    CovenantLevel(covenant_id=covenant.pk, kind=kind, threshold=threshold)
+                    for covenant, kind, threshold in levels
+                ],
+                batch_size=BATCH,
+            )
             CovenantTest.objects.bulk_create(figures, batch_size=BATCH)
         result.covenants += len(covenants)
+        result.levels += len(levels)
         result.figures += len(figures)
         covenants.clear()
+        levels.clear()
         figures.clear()
         if progress:
             progress(f"  risk: {result.covenants} covenants, {result.figures} figures")
@@ -92,16 +130,21 @@ def generate_risk_volume(
             if roll < BREACH_SHARE + SHRINKING_SHARE
             else "healthy"
         )
-        plan = (
-            [("dscr", Decimal("1.20")), ("llcr", Decimal("1.30"))]
-            if stage == ProjectStage.OPERATION
-            else [("debt_equity", Decimal("4.00"))]
-        )
-        for code, threshold in plan:
+        for code, lock_up, default in COVENANT_PLAN[ProjectStage(stage)]:
             metric = metrics[code]
-            covenants.append(ProjectCovenant(project_id=pk, metric=metric, threshold=threshold))
+            covenant = ProjectCovenant(
+                project_id=pk,
+                metric=metric,
+                frequency=CovenantFrequency.QUARTERLY,
+                next_test_date=next_test,
+                certificate_days=CERTIFICATE_DAYS,
+            )
+            covenants.append(covenant)
+            levels.append((covenant, CovenantLevelKind.EVENT_OF_DEFAULT, default))
+            if lock_up is not None:
+                levels.append((covenant, CovenantLevelKind.LOCK_UP, lock_up))
             shape = profile if code != "llcr" else "healthy"
-            values = figure_series(rng, shape, threshold, len(periods), metric.is_minimum)
+            values = figure_series(rng, shape, lock_up or default, len(periods), metric.is_minimum)
             figures.extend(
                 CovenantTest(
                     account_id=account_id,
@@ -109,9 +152,11 @@ def generate_risk_volume(
                     metric=metric,
                     period_end=period,
                     value=value,
-                    threshold=threshold,
+                    threshold=default,
+                    lock_up_threshold=lock_up,
                     direction=metric.direction,
                     source=CovenantSource.GENERATED,
+                    certificate_received_on=period + timedelta(days=30),
                 )
                 for period, value in zip(periods, values, strict=True)
             )
@@ -162,7 +207,8 @@ def analyze_tables() -> None:
     """Fresh planner statistics after a bulk load (PostgreSQL)."""
     if connection.vendor != "postgresql":
         return
-    tables = [m._meta.db_table for m in (ProjectCovenant, CovenantTest, EsgEvent, RatingSnapshot)]
+    models = (ProjectCovenant, CovenantLevel, CovenantTest, EsgEvent, RatingSnapshot)
+    tables = [m._meta.db_table for m in models]
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

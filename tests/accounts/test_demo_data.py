@@ -16,7 +16,15 @@ from django.db.models import F
 from stdnum.cn import uscc
 
 from accounts.choices import ContactChannel, Tier
-from accounts.models import Account, AccountMembership, Contact, Project
+from accounts.models import (
+    Account,
+    AccountMembership,
+    Contact,
+    Facility,
+    FacilityClassificationChange,
+    Project,
+    ProjectParty,
+)
 from demo.accounts import ACCOUNTS, USERS, build_demo_book, make_uscc, org_code_check_char
 from demo.accounts_volume import (
     EXEC_USERNAME,
@@ -25,6 +33,7 @@ from demo.accounts_volume import (
     rm_username,
     volume_uscc,
 )
+from groups.models import ClientGroup, ConnectedParty, GroupMembership
 from kam.models import Team, User
 from kam.roles import Role
 
@@ -39,6 +48,12 @@ def _counts() -> dict[str, int]:
         "contacts": Contact.objects.count(),
         "projects": Project.objects.count(),
         "memberships": AccountMembership.objects.count(),
+        "parties": ProjectParty.objects.count(),
+        "facilities": Facility.objects.count(),
+        "classification_changes": FacilityClassificationChange.objects.count(),
+        "groups": ClientGroup.objects.count(),
+        "group_members": GroupMembership.objects.count(),
+        "connections": ConnectedParty.objects.count(),
         "log": LogEntry.objects.count(),
     }
 
@@ -70,20 +85,29 @@ def test_generated_credit_codes_are_valid() -> None:
 def test_demo_book_is_the_same_every_time_and_well_formed() -> None:
     first = build_demo_book(today=TODAY)
     assert first == build_demo_book(today=TODAY)
-    assert len(first) == len(ACCOUNTS) == 60
-    tiers = Counter(spec.tier for spec in first)
+    # The 60 relationship accounts lead the projects; project companies (SPVs) and the
+    # counterparties (contractors, operators, off-takers, lenders, insurers, engineers,
+    # regional investors) follow.
+    relationship = first[: len(ACCOUNTS)]
+    assert len(ACCOUNTS) == 60
+    assert [spec.legal_name_en for spec in relationship] == [row[1] for row in ACCOUNTS]
+    assert len(first) > 150
+    tiers = Counter(spec.tier for spec in relationship)
     assert tiers == {Tier.STRATEGIC: 8, Tier.KEY: 14, Tier.CORE: 20, Tier.STANDARD: 18}
+    assert len({spec.key for spec in first}) == len(first), "the English name is the key"
     codes = [spec.uscc for spec in first if spec.uscc]
     assert len(codes) == len(set(codes))
     assert all(uscc.is_valid(code) for code in codes)
     assert any(spec.uscc is None for spec in first), "foreign sponsors carry no credit code"
     for spec in first:
         assert 2 <= len(spec.contacts) <= 6
-        assert 1 <= len(spec.projects) <= 4
         assert len({c.name for c in spec.contacts}) == len(spec.contacts)
         assert len({p.name for p in spec.projects}) == len(spec.projects)
         for project in spec.projects:
             assert project.outstanding <= project.commitment <= project.total_cost
+    for spec in relationship:
+        assert 1 <= len(spec.projects) <= 4
+    assert not any(spec.projects for spec in first[len(ACCOUNTS) :])
 
 
 @pytest.mark.django_db
@@ -91,9 +115,12 @@ def test_seed_demo_creates_the_book_and_the_role_logins() -> None:
     out = StringIO()
     call_command("seed_demo", stdout=out)
 
-    assert Account.objects.count() == 60
-    assert Contact.objects.count() >= 120
+    accounts = len(build_demo_book(today=date.today()))  # noqa: DTZ011 - the loader's day
+    assert Account.objects.count() == accounts
+    assert Contact.objects.count() >= 2 * accounts
     assert Project.objects.count() >= 60
+    assert ProjectParty.objects.count() >= 5 * Project.objects.count()
+    assert Facility.objects.exists() and ClientGroup.objects.exists()
     assert AccountMembership.objects.exists()
     for spec in USERS:
         user = User.objects.get(username=spec.username)
@@ -113,10 +140,10 @@ def test_seed_demo_creates_the_book_and_the_role_logins() -> None:
     assert set(owners) == {"rm.wang", "rm.li", "rm.zhang", "rm.chen"}
     assert not Account.objects.exclude(team=F("owner__team")).exists()
     # Created through save(), so the audit trail has the creation of each account.
-    assert LogEntry.objects.filter(action=LogEntry.Action.CREATE).count() >= 60
+    assert LogEntry.objects.filter(action=LogEntry.Action.CREATE).count() >= accounts
     for contact in Contact.objects.all():
         assert set(contact.channel_preferences) <= set(ContactChannel.values)
-    assert "60 accounts" in out.getvalue()
+    assert f"{accounts} accounts" in out.getvalue()
 
 
 @pytest.mark.django_db
@@ -140,7 +167,19 @@ def test_seed_demo_twice_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> Non
 @pytest.mark.django_db
 def test_seed_demo_if_empty_leaves_an_existing_book_alone() -> None:
     call_command("seed_demo", stdout=StringIO())
-    Account.objects.filter(legal_name_en__startswith="Huaxia").delete()
+    full = _counts()
+    # A relationship account that heads no group and owes nothing can be deleted.
+    victim = (
+        Account.objects.filter(
+            legal_name_en__in=[row[1] for row in ACCOUNTS],
+            group_membership__isnull=True,
+            borrowed_facilities__isnull=True,
+        )
+        .order_by("pk")
+        .first()
+    )
+    assert victim is not None
+    victim.delete()
     before = _counts()
 
     call_command("seed_demo", "--if-empty", stdout=StringIO())
@@ -148,8 +187,10 @@ def test_seed_demo_if_empty_leaves_an_existing_book_alone() -> None:
 
     # Without --if-empty the missing account comes back, and nothing else is duplicated.
     call_command("seed_demo", stdout=StringIO())
-    assert Account.objects.count() == 60
-    assert Account.objects.filter(legal_name_en__startswith="Huaxia").count() == 1
+    assert Account.objects.count() == full["accounts"]
+    assert Account.objects.filter(legal_name_en=victim.legal_name_en).count() == 1
+    assert ProjectParty.objects.count() == full["parties"]
+    assert Facility.objects.count() == full["facilities"]
 
 
 # ---------------------------------------------------------------- volume
@@ -174,8 +215,11 @@ def test_generate_volume_makes_the_rows_asked_for() -> None:
     codes = list(Account.objects.values_list("uscc", flat=True))
     assert len(set(codes)) == 20
     assert all(code is not None and uscc.is_valid(code) for code in codes)
-    for project in Project.objects.all():
-        assert project.outstanding <= project.commitment <= project.total_cost
+    assert ProjectParty.objects.count() == 40 * 5
+    assert Facility.objects.count() == 40
+    for facility in Facility.objects.select_related("project"):
+        assert facility.commitment <= facility.project.total_cost
+        assert facility.undrawn <= facility.commitment
 
 
 @pytest.mark.django_db

@@ -37,6 +37,26 @@ class Command(BaseCommand):
         parser.add_argument("--contacts-per-account", type=int, default=5)
         parser.add_argument("--projects-per-account", type=int, default=2)
         parser.add_argument(
+            "--parties-per-project",
+            type=int,
+            default=5,
+            help="Parties per project (at least 1, the lead account): the lead, a borrower, "
+            "then contractors, lenders, off-takers from the same chunk of accounts.",
+        )
+        parser.add_argument(
+            "--facilities-per-project",
+            type=int,
+            default=1,
+            help="Facilities per project, owed by its borrower (0: none).",
+        )
+        parser.add_argument(
+            "--accounts-per-group",
+            type=int,
+            default=10,
+            help="One client group (2 to 50 accounts) per this many accounts (0: no groups); "
+            "the run's first group has 50 accounts.",
+        )
+        parser.add_argument(
             "--accounts-per-rm", type=int, default=ACCOUNTS_PER_RM, help="Accounts per RM."
         )
         parser.add_argument("--seed", type=int, default=0, help="Random seed of the attributes.")
@@ -84,12 +104,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for name in ("accounts", "accounts_per_rm", "batch_size"):
+        for name in ("accounts", "accounts_per_rm", "batch_size", "parties_per_project"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
         for name in (
             "contacts_per_account",
             "projects_per_account",
+            "facilities_per_project",
+            "accounts_per_group",
             "interactions",
             "service_requests",
             "alerts",
@@ -103,6 +125,9 @@ class Command(BaseCommand):
             contacts_per_account=options["contacts_per_account"],
             projects_per_account=options["projects_per_account"],
             accounts_per_rm=options["accounts_per_rm"],
+            parties_per_project=options["parties_per_project"],
+            facilities_per_project=options["facilities_per_project"],
+            accounts_per_group=options["accounts_per_group"],
             seed=options["seed"],
             batch_size=options["batch_size"],
             password=demo_password(),
@@ -121,16 +146,18 @@ class Command(BaseCommand):
                 f"{reviews.reviews} strategic reviews: {history.seconds:.1f} seconds, "
                 f"{history.interactions / max(history.seconds, 1e-9):,.0f} interactions/s."
             )
-        rows = (
-            result.accounts + result.contacts + result.projects + result.memberships + result.users
-        )
+        rows = result.rows
         self.stdout.write(
             self.style.SUCCESS(
                 f"Generated {result.accounts} accounts (numbers {result.first_index}-"
                 f"{result.first_index + result.accounts - 1}), {result.contacts} contacts, "
                 f"{result.projects} projects, {result.memberships} memberships, "
-                f"{result.users} users, {result.teams} teams: {rows} rows in "
-                f"{result.seconds:.1f} s ({rows / max(result.seconds, 1e-9):,.0f} rows/s)."
+                f"{result.users} users, {result.teams} teams, {result.parties} project "
+                f"parties, {result.facilities} facilities ({result.classification_changes} "
+                f"classified below normal), {result.groups} client groups with "
+                f"{result.group_members} members, {result.connections} connected parties: "
+                f"{rows} rows in {result.seconds:.1f} s "
+                f"({rows / max(result.seconds, 1e-9):,.0f} rows/s)."
             )
         )
         # After the accounts line: the benchmark reads the first "in N s" as the accounts' time.

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from accounts.models import Account
 from demo.accounts import USERS, demo_password, seed_demo
 from demo.dashboard import seed_dashboard
+from demo.esg import seed_esg
 from demo.interactions import seed_interactions
 from demo.mfa import DEMO_MFA_SECRET, demo_mfa_devices_ensure
 from demo.privacy import seed_privacy
@@ -23,8 +24,10 @@ from kam.models import User
 class Command(BaseCommand):
     help = (
         "Load a realistic demo project-finance book: one user per role (password from "
-        "DEMO_PASSWORD, default kam-demo-2026), two teams, about 60 accounts with contacts, "
-        "projects and account teams. Idempotent: existing rows are left unchanged."
+        "DEMO_PASSWORD, default kam-demo-2026), two teams, 60 client accounts with contacts, "
+        "projects (five to eight parties each, syndicated facilities) and account teams, their "
+        "project companies and counterparties, client groups and connected parties. "
+        "Idempotent: existing rows are left unchanged."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -45,6 +48,13 @@ class Command(BaseCommand):
             User.objects.filter(username__in=usernames).values_list("username", flat=True)
         )
         result = seed_demo(password=password)
+        if result.parties or result.facilities or result.groups.groups:
+            self.stdout.write(
+                f"Project finance: {result.parties} project parties, {result.facilities} "
+                f"facilities; {result.groups.groups} client groups with "
+                f"{result.groups.members} members, {result.groups.connections} connected "
+                "parties" + (", the capital base" if result.groups.capital else "") + "."
+            )
         # Like the demo password, the demo authenticator is given only to users made now.
         two_step = demo_mfa_devices_ensure(
             User.objects.filter(username__in=set(usernames) - existing).order_by("username")
@@ -69,6 +79,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Privacy: {privacy.requests} data-subject requests, "
                 f"{privacy.anonymised} contact anonymised at a request."
+            )
+        esg = seed_esg()  # ESAPs and independent reviews of category A projects (before the scan)
+        if esg.items or esg.reviews:
+            self.stdout.write(
+                f"E&S: {esg.plans} action plans with {esg.items} items, {esg.reviews} "
+                "independent reviews."
             )
         risk = seed_risk()  # rules, covenants, ESG events, then a scan: alerts (read the above)
         self.stdout.write(
