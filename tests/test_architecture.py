@@ -11,7 +11,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # From the ground floor up: each may import the ones before it, never the ones after.
-FLOORS = ("kam", "accounts", "interactions", "privacy", "risk", "dashboard", "demo")
+FLOORS = (
+    "kam",
+    "accounts",
+    "groups",
+    "esg",
+    "interactions",
+    "privacy",
+    "relationships",
+    "risk",
+    "dashboard",
+    "demo",
+)
 
 
 def _modules() -> Iterator[tuple[str, Path]]:

@@ -57,6 +57,9 @@ def test_every_page_renders_without_inline_script_or_style(cast: Cast, language:
             reverse("accounts:contact_edit", args=[pk, contact.pk]),
             reverse("accounts:project_create", args=[pk]),
             reverse("accounts:project_edit", args=[pk, project.pk]),
+            reverse("accounts:project_detail", args=[pk, project.pk]),
+            reverse("accounts:party_create", args=[pk, project.pk]),
+            reverse("accounts:facility_create", args=[pk, project.pk]),
         ],
         cast.compliance: [
             reverse("audit_trail"),

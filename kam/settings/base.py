@@ -46,8 +46,11 @@ INSTALLED_APPS = [
     "django_otp",
     "kam",
     "accounts",
+    "groups.apps.GroupsConfig",
+    "esg",
     "interactions",
     "privacy",
+    "relationships",
     "risk",
     "dashboard",
     "demo",
@@ -455,6 +458,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "risk.scan_scheduled",
         "schedule": crontab(minute=7),
         "options": {"expires": 50 * 60},
+    },
+    # Compliance certificates of covenant tests: daily at 07:50 Beijing time, before RMs start
+    # their day, each owner RM is reminded of a certificate due within two weeks and again once
+    # it is overdue. Notifications are keyed by (covenant, test date, stage), so a repeated or
+    # retried run tells no one twice.
+    "risk-covenant-certificate-reminders": {
+        "task": "risk.covenant_certificate_reminders",
+        "schedule": crontab(hour=7, minute=50),
+        "options": {"expires": 6 * 60 * 60},
     },
     # Escalation of alerts not acknowledged by their deadline (team lead, then executives):
     # every 15 minutes, so an escalation lands within a quarter hour of the deadline. Each

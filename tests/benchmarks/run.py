@@ -439,6 +439,50 @@ def accounts_detail(bench: Bench) -> Result:
     return bench.page(RM_USERNAME, owned_account_paths(RM_USERNAME))
 
 
+# ---------------------------------------------------------------- client groups (issue 15)
+
+GROUP_MEMBERS = 50  # the group size the issue sets the page's target on
+
+
+def _fifty_account_group_path(username: str) -> str:
+    """The page of a group of 50 accounts with one in the user's book: the volume book's
+    largest such group, or (an older book without groups) one made of 50 accounts in no group,
+    the user's first own among them, each owned by the first."""
+    from django.db.models import Count
+
+    from accounts.models import Account
+    from groups.models import ClientGroup, GroupMembership
+
+    mine = GroupMembership.objects.filter(account__owner__username=username).values("group_id")
+    found = (
+        ClientGroup.objects.filter(pk__in=mine)
+        .annotate(n=Count("memberships"))
+        .filter(n__gte=GROUP_MEMBERS)
+        .order_by("n", "pk")
+        .first()
+    )
+    if found is not None:
+        return f"/groups/{found.pk}/"
+    free = Account.objects.filter(group_membership__isnull=True).order_by("pk")
+    top = free.filter(owner__username=username).first()
+    if top is None:
+        raise SystemExit(f"{username} owns no account outside a group for groups.detail.")
+    others = list(free.exclude(pk=top.pk)[: GROUP_MEMBERS - 1])
+    made = ClientGroup.objects.create(name_en="Bench Group of 50", parent=top)
+    GroupMembership.objects.create(group=made, account=top)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(group=made, account=a, parent=top, ownership_pct=100) for a in others
+    )
+    return f"/groups/{made.pk}/"
+
+
+@measurement("groups.detail")
+def groups_detail(bench: Bench) -> Result:
+    """The page of a 50-account client group (tree, facilities, exposure, connected parties,
+    concentration) as an RM with one of its accounts."""
+    return bench.page(RM_USERNAME, [_fifty_account_group_path(RM_USERNAME)])
+
+
 # ---------------------------------------------------------------- service quality (issue 5)
 
 

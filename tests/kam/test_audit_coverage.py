@@ -33,7 +33,7 @@ from tests.risk.support import make_rule
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("kam", "accounts", "interactions", "privacy", "risk", "dashboard", "demo")
+OUR_APPS = ("kam", "accounts", "esg", "interactions", "privacy", "risk", "dashboard", "demo")
 NOT_AUDITED = {
     **kam.audit.NOT_AUDITED,
     **accounts.audit.NOT_AUDITED,

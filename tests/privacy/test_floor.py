@@ -1,5 +1,6 @@
 """The privacy app's floor (docs/architecture.md): right above interactions, whose contacts'
-interactions it reads, and below risk; nothing beneath it imports it."""
+interactions it reads, and below the relationship map and risk; nothing beneath it imports
+it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def test_privacy_sits_between_interactions_and_risk() -> None:
-    assert FLOORS.index("interactions") + 1 == FLOORS.index("privacy") == FLOORS.index("risk") - 1
+    assert FLOORS.index("interactions") + 1 == FLOORS.index("privacy")
+    assert FLOORS.index("privacy") < FLOORS.index("relationships") < FLOORS.index("risk")
     picture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert picture.index("risk/") < picture.index("privacy/") < picture.index("interactions/ ")
 

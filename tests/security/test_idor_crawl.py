@@ -5,7 +5,8 @@ Two books — an RM's account in the Energy team and another RM's in Transport �
 kind of object an account has (contacts, projects with covenants and figures, ESG events,
 interactions with follow-ups and a confidential one, strategic reviews, a service request,
 alerts with a mitigation action, an account plan with its lines and an action, tier overrides,
-a handover, notifications), and everyone around them: the owner, the team lead, a member of
+a handover, notifications, a client group with a member and a connected party, an entry on the
+watch list, a repaid facility that may be removed), and everyone around them: the owner, the team lead, a member of
 the account team in each role, a group granted "view" and one granted "change"
 (django-guardian); then an executive, a risk officer, compliance, an administrator and a user
 with no role.
@@ -52,6 +53,7 @@ from accounts.choices import MembershipRole, OverrideStatus, Tier
 from accounts.models import (
     AccountHandover,
     AccountPlan,
+    Facility,
     HandoverStatus,
     PlanAction,
     PlanServiceItem,
@@ -61,6 +63,9 @@ from accounts.models import (
 from accounts.rights import ALL_RIGHTS, GRANT_CHANGE, GRANT_VIEW, Right, rights_of
 from accounts.tiering.services import tier_override_approve, tier_override_propose
 from dashboard.exports import TABLES
+from esg.models import EsapItem, EsReview
+from groups.models import ClientGroup, ConnectedParty, GroupMembership
+from groups.services import connected_party_save, group_create, membership_save
 from interactions.models import Channel, FollowUp
 from interactions.services.interactions import FollowUpData, interaction_create
 from interactions.services.reviews import account_sponsor_set, review_create
@@ -70,14 +75,16 @@ from kam.roles import Role
 from kam.services import notification_send
 from privacy.services import request_create as privacy_request_create
 from risk.choices import Severity
-from risk.models import CovenantMetric, MitigationAction
+from risk.models import CovenantMetric, MitigationAction, WatchListEntry
 from risk.services import (
     alert_raise_manual,
     alert_start_mitigation,
     covenant_save,
     covenant_test_record,
+    covenant_waiver_record,
     esg_event_record,
 )
+from risk.services.watchlist import watch_list_put
 from tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -289,6 +296,23 @@ PURPOSE = {"purpose": "Relationship management"}  # a contact's purpose of proce
 RISK_GATE = right_or_officer(RK)
 ESG_GATE = right_or_officer(PJ)
 HANDLES = role_in(Role.COMPLIANCE, Role.ADMIN)  # data-subject requests (privacy)
+GROUP = {"pk": "group"}
+WATCH_ENTRY = {"pk": "watch_entry"}
+
+
+def watches(who: Who, book: str) -> bool:
+    """Who changes the watch list: a risk officer (or an administrator), or the lead of the
+    account's team."""
+    return officer(who) or who.key == f"{book}.lead"
+
+
+def close_watch_entries(book: Book) -> None:
+    """Take the book's account off the watch list, so that it can be put on again."""
+    WatchListEntry.objects.filter(account_id=book.ids["account"], exited_on__isnull=True).update(
+        exited_on=timezone.localdate(),
+        exited_by=book.users["lead"],
+        exit_reason="Taken off for the crawl.",
+    )
 
 
 def SECOND_HANDLER(who: Who, book: str) -> bool:  # noqa: N802 - a gate, named like the others
@@ -380,8 +404,7 @@ PAGES: dict[str, Page] = {
                     "sector": "renewables",
                     "region": "cn_northwest",
                     "total_cost": "1000000000",
-                    "commitment": "600000000",
-                    "outstanding": "300000000",
+                    "lead_role": "sponsor",
                 },
                 form=True,
             ),
@@ -390,7 +413,56 @@ PAGES: dict[str, Page] = {
     "accounts:project_edit": Page(
         {"pk": "account", "project_pk": "project"},
         right(PJ),
-        (Post(right(PJ), lambda w, b: {"outstanding": "250000000"}, form=True),),
+        (Post(right(PJ), lambda w, b: {"total_cost": "2500000000"}, form=True),),
+    ),
+    "accounts:project_detail": Page({"pk": "account", "project_pk": "project"}, view),
+    "accounts:party_create": Page(
+        {"pk": "account", "project_pk": "project"},
+        right(PJ),
+        (
+            Post(
+                right(PJ),
+                lambda w, b: {"account": b.ids["account"], "role": "insurer"},
+                form=True,
+            ),
+        ),
+    ),
+    "accounts:party_edit": Page(
+        {"pk": "account", "project_pk": "project", "party_pk": "party"},
+        right(PJ),
+        (Post(right(PJ), lambda w, b: {"note": "Buys the power."}, form=True),),
+    ),
+    "accounts:party_delete": Page(
+        {"pk": "account", "project_pk": "project", "party_pk": "party"},
+        None,
+        (Post(right(PJ)),),
+    ),
+    "accounts:facility_create": Page(
+        {"pk": "account", "project_pk": "project"},
+        right(PJ),
+        (
+            Post(
+                right(PJ),
+                lambda w, b: {
+                    "name": "Tranche B",
+                    "commitment": "100000000",
+                    "drawn": "10000000",
+                    "undrawn": "90000000",
+                },
+                form=True,
+            ),
+        ),
+    ),
+    "accounts:facility_edit": Page(
+        {"pk": "account", "project_pk": "project", "facility_pk": "facility"},
+        right(PJ),
+        (Post(right(PJ), lambda w, b: {"margin_pct": "1.5"}, form=True),),
+    ),
+    # A repaid facility (drawn and undrawn at zero): one still outstanding is refused.
+    "accounts:facility_delete": Page(
+        {"pk": "account", "project_pk": "project", "facility_pk": "facility_repaid"},
+        None,
+        (Post(right(PJ)),),
     ),
     "accounts:tiering": Page(ACCOUNT, view),
     "accounts:override_propose": Page(
@@ -594,6 +666,55 @@ PAGES: dict[str, Page] = {
         ),
     ),
     "risk:account_covenants": Page(ACCOUNT, view),
+    # ------------------------------------------------------------ E&S (a project's lead account)
+    "esg:project": Page({"pk": "project"}, view),
+    "esg:esap_edit": Page(
+        {"pk": "project"},
+        right(PJ),
+        (Post(right(PJ), lambda w, b: {"note": "Crawled."}, form=True),),
+    ),
+    "esg:item_create": Page(
+        {"pk": "project"},
+        right(PJ),
+        (
+            Post(
+                right(PJ),
+                lambda w, b: {
+                    "action": "Crawl action",
+                    "standard": "ifc_ps1",
+                    "owner_contact": "SPV HSE manager",
+                    "due_date": day(30),
+                    "status": "open",
+                },
+                form=True,
+            ),
+        ),
+    ),
+    "esg:item_edit": Page(
+        {"pk": "project", "item_pk": "esap_item"},
+        right(PJ),
+        (Post(right(PJ), lambda w, b: {"status": "in_progress"}, form=True),),
+    ),
+    "esg:review_create": Page(
+        {"pk": "project"},
+        right(PJ),
+        (
+            Post(
+                right(PJ),
+                lambda w, b: {
+                    "reviewer_name": "Crawl consultant",
+                    "review_date": day(-1),
+                    "outcome": "compliant",
+                },
+                form=True,
+            ),
+        ),
+    ),
+    "esg:review_edit": Page(
+        {"pk": "project", "review_pk": "es_review"},
+        right(PJ),
+        (Post(right(PJ), lambda w, b: {"findings": "Crawled."}, form=True),),
+    ),
     "risk:covenant_create": Page(
         ACCOUNT,
         right(PJ),
@@ -625,6 +746,30 @@ PAGES: dict[str, Page] = {
             ),
         ),
     ),
+    "risk:covenant_waiver_create": Page(
+        ACCOUNT,
+        ESG_GATE,
+        (
+            Post(
+                ESG_GATE,
+                lambda w, b: {
+                    "covenant": b.ids["covenant"],
+                    "kind": "waiver",
+                    "approved_by": w.ids["approver"],
+                    "approved_on": day(-1),
+                    "valid_until": day(-1),
+                    "reason": "Crawled.",
+                },
+                form=True,
+            ),
+        ),
+    ),
+    # Only the approver a pending cure, waiver or amendment names decides on it.
+    "risk:covenant_waiver_decide": Page(
+        {"pk": "account", "waiver_pk": "waiver"},
+        role_in(Role.EXECUTIVE),
+        (Post(role_in(Role.EXECUTIVE), lambda w, b: {"decision": "approve"}, prober="executive"),),
+    ),
     "risk:covenant_import": Page(ACCOUNT, right(PJ), (Post(right(PJ), figures_file),)),
     "risk:esg_event_create": Page(
         ACCOUNT,
@@ -653,6 +798,97 @@ PAGES: dict[str, Page] = {
         officer,
         (Post(officer, lambda w, b: {"description": "Crawled."}, form=True, prober="risk"),),
     ),
+    # ------------------------------------------------------------ the watch list
+    # Read with the account; changed by a risk officer or the lead of the account's team.
+    "risk:watch_entry": Page(WATCH_ENTRY, view),
+    "risk:watch_put": Page(
+        ACCOUNT,
+        watches,
+        (
+            Post(
+                watches,
+                lambda w, b: {
+                    "reason_kind": "covenant",
+                    "reason": "DSCR lock-up for two periods.",
+                    "next_review_on": day(30),
+                },
+                form=True,
+                prober="lead",
+                prepare=close_watch_entries,
+            ),
+        ),
+    ),
+    "risk:watch_review": Page(
+        WATCH_ENTRY,
+        None,
+        (
+            Post(
+                watches,
+                lambda w, b: {"next_review_on": day(60), "note": "Crawled."},
+                prober="lead",
+            ),
+        ),
+    ),
+    "risk:watch_remove": Page(
+        WATCH_ENTRY,
+        None,
+        (Post(watches, lambda w, b: {"exit_reason": "The lock-up is lifted."}, prober="lead"),),
+    ),
+    # ------------------------------------------------------------ client groups
+    # A group is read by whoever reaches one of its member accounts; administrators and risk
+    # officers keep groups (404 before 403: the group is looked up first).
+    "groups:detail": Page(GROUP, view),
+    "groups:edit": Page(
+        GROUP,
+        officer,
+        (Post(officer, lambda w, b: {"note": "Crawled."}, form=True, prober="risk"),),
+    ),
+    "groups:membership_create": Page(
+        GROUP,
+        officer,
+        (
+            Post(
+                officer,
+                lambda w, b: {
+                    "member": str(b.ids["spare"]),
+                    "parent": b.ids["subsidiary"],
+                    "ownership_pct": "30",
+                },
+                form=True,
+                prober="risk",
+            ),
+        ),
+    ),
+    "groups:membership_edit": Page(
+        {"pk": "group", "membership_pk": "membership"},
+        officer,
+        (Post(officer, lambda w, b: {"ownership_pct": "55"}, form=True, prober="risk"),),
+    ),
+    "groups:membership_remove": Page(
+        {"pk": "group", "membership_pk": "membership"}, None, (Post(officer, prober="risk"),)
+    ),
+    "groups:connection_create": Page(
+        GROUP,
+        officer,
+        (
+            Post(
+                officer,
+                lambda w, b: {
+                    "member": b.ids["subsidiary"],
+                    "connected": str(b.ids["spare"]),
+                    "reason": "common_control",
+                },
+                form=True,
+                prober="risk",
+            ),
+        ),
+    ),
+    "groups:connection_remove": Page(
+        {"pk": "group", "connection_pk": "connection"}, None, (Post(officer, prober="risk"),)
+    ),
+    # ------------------------------------------------------------ relationship maps
+    "relationships:account": Page(ACCOUNT, view),
+    "relationships:group": Page(GROUP, view),
     # ------------------------------------------------------------ privacy (PIPL)
     # Data-subject requests are compliance's and the administrators' (who read every
     # account); everyone else is refused before the request is read: 403 for any id.
@@ -809,6 +1045,11 @@ def new_privacy_request(world: World, book: Book) -> dict[str, Any]:
     return {"kind": "deletion", "received_on": day(), "person_name": "Crawl Person"}
 
 
+def new_group(world: World, book: Book) -> dict[str, Any]:
+    """A group topped by the book's account that is in none yet."""
+    return {"name_en": "Crawl Group", "name_zh": "", "top": str(book.ids["spare"])}
+
+
 def new_rule(world: World, book: Book) -> dict[str, Any]:
     return {"name": "Crawl rule", "rule_type": "esg_event", "description": "Crawled."}
 
@@ -852,10 +1093,14 @@ PLAIN: dict[str, Plain] = {
     ),
     "service:report_export_xlsx": Plain(REPORT, export=True),
     "risk:alert_list": Plain(queries=ALERT_QUERIES),
+    "esg:items_due": Plain(),
     "risk:alert_export": Plain(queries=ALERT_QUERIES[:2], args=(CSV, XLSX), export=True),
     "risk:scan_list": Plain(officer),
     "risk:scan_run": Plain(get=False, skip="queues a scan of every account: risk's own tests"),
     "risk:rule_list": Plain(officer),
+    "risk:watch_list": Plain(queries=(no_query, search(0), every_state)),
+    "groups:list": Plain(queries=(no_query, search(0), search(1))),
+    "groups:create": Plain(officer, posts=(Post(officer, new_group, form=True, prober="risk"),)),
     "risk:rule_create": Plain(officer, posts=(Post(officer, new_rule, form=True, prober="risk"),)),
     "audit_trail": Plain(AUDIT, queries=(no_query, by("account", "account")), change_log=True),
     "audit_trail_export": Plain(AUDIT, args=(CSV,), export=True, change_log=True),
@@ -969,13 +1214,22 @@ def build_book(key: str, word: str, zh: str, executive: User, compliance: User) 
     )
     project = ProjectFactory.create(account=account, name=f"{word} Wind Farm")
     dscr = CovenantMetric.objects.get(code="dscr")
-    covenant_save(project=project, metric=dscr, threshold=Decimal("1.20"))
-    covenant_test_record(
+    dscr_covenant = covenant_save(project=project, metric=dscr, threshold=Decimal("1.20"))
+    dscr_figure = covenant_test_record(
         project=project,
         metric=dscr,
         period_end=dt.date(today.year - 2, 12, 31),
         value=Decimal("1.35"),
         user=owner,
+    )
+    waiver = covenant_waiver_record(
+        covenant=dscr_covenant,
+        user=owner,
+        kind="waiver",
+        approved_by=executive,
+        approved_on=today,
+        test=dscr_figure,
+        reason="Crawled waiver.",
     )
     esg = esg_event_record(
         account=account,
@@ -986,6 +1240,19 @@ def build_book(key: str, word: str, zh: str, executive: User, compliance: User) 
         severity=2,
         source="media",
         title=f"{word} spill",
+    )
+    esap_item = EsapItem.objects.create(
+        project=project,
+        action=f"{word} resettlement payments",
+        owner_contact=f"{word} HSE manager",
+        due_date=today - dt.timedelta(days=5),
+    )
+    es_review = EsReview.objects.create(
+        project=project,
+        reviewer_name=f"{word} E&S consultant",
+        review_date=today - dt.timedelta(days=30),
+        outcome="findings",
+        findings=f"{word} grievance log behind.",
     )
     meeting = Channel.objects.get(code="meeting")
     interaction = interaction_create(
@@ -1068,6 +1335,45 @@ def build_book(key: str, word: str, zh: str, executive: User, compliance: User) 
     handover = account_services.handover_request(
         account=account, user=owner, to_owner=users["co_rm"], reason=f"{word} moves north."
     )
+    # A client group topped by the account, with a subsidiary of the same book and a
+    # guarantor connected to it; a leasing company of the book in no group yet.
+    subsidiary = AccountFactory.create(
+        owner=owner, legal_name_en=f"{word} Power Co", legal_name_zh=f"{zh}电力有限公司"
+    )
+    spare = AccountFactory.create(
+        owner=owner, legal_name_en=f"{word} Leasing", legal_name_zh=f"{zh}租赁有限公司"
+    )
+    client_group = group_create(
+        group=ClientGroup(name_en=f"{word} Group", name_zh=f"{zh}集团", parent=account)
+    )
+    membership = membership_save(
+        membership=GroupMembership(
+            group=client_group, account=subsidiary, parent=account, ownership_pct=Decimal("60")
+        )
+    )
+    connection = connected_party_save(
+        connection=ConnectedParty(account=account, other=spare, reason="guarantee")
+    )
+    watch_entry = watch_list_put(
+        account=account,
+        user=lead,
+        reason_kind="sponsor",
+        reason=f"{word} sponsor downgraded.",
+        next_review_on=today + dt.timedelta(days=30),
+    )
+    term_loan = project.facilities.get()
+    repaid = account_services.facility_save(
+        facility=Facility(
+            project=project,
+            borrower=account,
+            name=f"{word} bridge loan",
+            kind="bridge",
+            commitment=Decimal("50000000"),
+            drawn=Decimal("0"),
+            undrawn=Decimal("0"),
+        ),
+        by=owner,
+    )
     access, correction = (
         privacy_request_create(
             user=compliance, kind=kind, received_on=today, contact=contact, details=f"{word} asks."
@@ -1080,6 +1386,21 @@ def build_book(key: str, word: str, zh: str, executive: User, compliance: User) 
         "account": account.pk,
         "contact": contact.pk,
         "project": project.pk,
+        # The lead account is the borrower (ProjectFactory); as off-taker too, a party that
+        # can be removed.
+        "party": project.parties.create(account=account, role="offtaker").pk,
+        "facility": term_loan.pk,
+        "facility_repaid": repaid.pk,
+        "subsidiary": subsidiary.pk,
+        "spare": spare.pk,
+        "group": client_group.pk,
+        "membership": membership.pk,
+        "connection": connection.pk,
+        "watch_entry": watch_entry.pk,
+        "covenant": dscr_covenant.pk,
+        "waiver": waiver.pk,
+        "esap_item": esap_item.pk,
+        "es_review": es_review.pk,
         "esg_event": esg.pk,
         "interaction": interaction.pk,
         "follow_up": FollowUp.objects.get(interaction=interaction).pk,
@@ -1147,6 +1468,7 @@ def build_world() -> World:
             "dscr": CovenantMetric.objects.get(code="dscr").pk,
             "llcr": CovenantMetric.objects.get(code="llcr").pk,
             "channel": Channel.objects.get(code="meeting").pk,
+            "approver": people["risk"].user.pk,
         },
         mine={"notification": notifications, "session": sessions},
     )
