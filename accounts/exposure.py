@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 
@@ -63,7 +64,28 @@ class ExposureSummary:
         return sum(row.facilities for row in self.by_currency)
 
 
-def summarize(facilities: Iterable[Facility], rates: Mapping[str, Decimal]) -> ExposureSummary:
+class FacilityFigures(Protocol):
+    """What ``summarize`` reads of a facility: a Facility, or a page's row of one."""
+
+    @property
+    def currency(self) -> str: ...
+    @property
+    def commitment(self) -> Decimal: ...
+    @property
+    def drawn(self) -> Decimal: ...
+    @property
+    def undrawn(self) -> Decimal: ...
+    @property
+    def classification(self) -> int: ...
+    @property
+    def exposure_amount(self) -> Decimal: ...
+    @property
+    def over_commitment(self) -> bool: ...
+
+
+def summarize(
+    facilities: Iterable[FacilityFigures], rates: Mapping[str, Decimal]
+) -> ExposureSummary:
     """Figures of facilities already in hand (a page that lists them adds them up here)."""
     rows: dict[str, CurrencyExposure] = {}
     summary = ExposureSummary()

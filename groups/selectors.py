@@ -16,12 +16,13 @@ from django.http import Http404
 
 from accounts.choices import LoanClass, Tier
 from accounts.exposure import ExposureSummary, fx_rates, in_cny, summarize
-from accounts.models import Account, Facility, ProjectParty
+from accounts.models import Account, Facility, Project, ProjectParty
 from accounts.selectors import (
     account_filter_for_user,
     account_list_for_user,
     visible_ids_in_hand,
 )
+from kam.model_mixins import choice_labels
 from kam.models import User
 from kam.roles import Role
 
@@ -99,9 +100,13 @@ def group_tiers(group_ids: list[int]) -> dict[int, list[tuple[str, str, int]]]:
 
 
 # ---------------------------------------------------------------- the group page
+#
+# The page reads plain values (``values_list``), never model instances, and its long tables
+# (members, projects, facilities) are written by groups.templatetags.group_tags from the rows
+# below: a group of fifty members has hundreds of projects and facilities.
 
 
-@dataclass
+@dataclass(slots=True)
 class MemberRow:
     membership_pk: int
     account_id: int
@@ -140,13 +145,49 @@ class ClassRow:
     exposure_cny: Decimal = ZERO
 
 
-@dataclass
+@dataclass(slots=True)
+class FacilityRow:
+    """A facility of a member, as the page lists it and adds it up (accounts.exposure)."""
+
+    pk: int
+    project: str
+    project_id: int
+    borrower_id: int
+    borrower: str
+    name: str
+    kind_label: str
+    currency: str
+    commitment: Decimal
+    drawn: Decimal
+    undrawn: Decimal
+    exposure: Decimal
+    classification: int
+    class_label: str
+    maturity: str  # YYYY-MM-DD, or empty
+
+    @property
+    def exposure_amount(self) -> Decimal:
+        return self.exposure
+
+    @property
+    def over_commitment(self) -> bool:
+        return self.drawn > self.commitment
+
+
+@dataclass(slots=True)
 class ProjectRow:
+    """A project a member the user may open is a party of: the members involved and their
+    roles (every party is on the project's page), its lead account, stage, and the exposure of
+    the facilities the listed members borrow under it."""
+
     pk: int
     name: str
     lead_account_id: int
-    lead_visible: bool
-    parties: list[tuple[str, str]] = field(default_factory=list)  # (member name, role label)
+    lead_name: str
+    lead_visible: bool  # the project opens through its lead account's book
+    stage_label: str
+    parties: list[tuple[str, str]] = field(default_factory=list)  # (member name, role labels)
+    exposure_cny: Decimal | None = None  # None: no facility of the listed members
 
 
 @dataclass
@@ -194,14 +235,24 @@ def _name(account: Account) -> str:
     return account.legal_name_en or account.legal_name_zh
 
 
+def _labels(model: Any, name: str) -> dict[Any, str]:
+    """value → label of a choice field in the active language (built once per language)."""
+    return choice_labels(model._meta.get_field(name))
+
+
+# (membership pk, account id, parent account id, ownership %, name en, name zh, tier, status)
+_Membership = tuple[int, int, int | None, Decimal | None, str, str, str, str]
+
+
 def group_page(*, group: ClientGroup, user: User) -> dict[str, Any]:
     """Everything the group page shows, in a fixed number of queries whatever the number of
     members: the tree, the members' projects and facilities, exposure per currency and
     classification, connected parties, the tier and the concentration against capital."""
-    memberships = list(
+    memberships: list[_Membership] = list(
         GroupMembership.objects.filter(group=group)
-        .select_related("account")
-        .only(
+        .order_by("account__legal_name_en", "account__legal_name_zh", "pk")
+        .values_list(
+            "pk",
             "account_id",
             "parent_id",
             "ownership_pct",
@@ -210,19 +261,52 @@ def group_page(*, group: ClientGroup, user: User) -> dict[str, Any]:
             "account__tier",
             "account__status",
         )
-        .order_by("account__legal_name_en", "account__legal_name_zh", "pk")
     )
-    member_ids = [m.account_id for m in memberships]
+    member_ids = [m[1] for m in memberships]
     visible = _visible_among(user, member_ids)
-    names = {m.account_id: _name(m.account) for m in memberships}
+    names = {m[1]: m[4] or m[5] for m in memberships}
     rates = fx_rates()
 
-    facilities = list(
-        Facility.objects.filter(borrower_id__in=member_ids)
-        .select_related("project")
-        .only(
+    kinds = _labels(Facility, "kind")
+    class_labels = _labels(Facility, "classification")
+    facilities = [
+        FacilityRow(
+            pk,
+            project,
+            project_id,
+            borrower_id,
+            names.get(borrower_id, ""),
+            name,
+            kinds.get(kind, kind),
+            currency,
+            commitment,
+            drawn,
+            undrawn,
+            exposure,
+            classification,
+            class_labels.get(classification, str(classification)),
+            maturity.isoformat() if maturity else "",
+        )
+        for (
+            pk,
+            project,
+            project_id,
+            borrower_id,
+            name,
+            kind,
+            currency,
+            commitment,
+            drawn,
+            undrawn,
+            exposure,
+            classification,
+            maturity,
+        ) in Facility.objects.filter(borrower_id__in=member_ids)
+        .order_by("project__name", "name", "pk")
+        .values_list(
+            "pk",
             "project__name",
-            "project__account_id",
+            "project_id",
             "borrower_id",
             "name",
             "kind",
@@ -234,26 +318,27 @@ def group_page(*, group: ClientGroup, user: User) -> dict[str, Any]:
             "classification",
             "maturity_date",
         )
-        .order_by("project__name", "name", "pk")
-    )
+    ]
     # The totals count every member's facilities; the rows show only the user's book's.
     exposure = summarize(facilities, rates)
     per_account: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     per_account_n: dict[int, int] = defaultdict(int)
+    per_project: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     classes = {c.value: ClassRow(c.value, str(c.label)) for c in LoanClass}
-    shown: list[Facility] = []
+    shown: list[FacilityRow] = []
     hidden = Hidden()
     hidden_borrowers: set[int] = set()
     for facility in facilities:
-        assert facility.borrower_id is not None  # filtered on the member ids
         per_account[facility.borrower_id][facility.currency] += facility.exposure
         per_account_n[facility.borrower_id] += 1
         row = classes[facility.classification]
         row.facilities += 1
-        row.exposure_cny += in_cny({facility.currency: facility.exposure}, rates)
+        rate = rates.get(facility.currency)
+        if rate is not None:
+            row.exposure_cny += facility.exposure * rate
         if facility.borrower_id in visible:
-            facility.borrower_name = names.get(facility.borrower_id, "")  # type: ignore[attr-defined]
             shown.append(facility)
+            per_project[facility.project_id][facility.currency] += facility.exposure
         else:
             hidden.facilities += 1
             hidden_borrowers.add(facility.borrower_id)
@@ -265,60 +350,66 @@ def group_page(*, group: ClientGroup, user: User) -> dict[str, Any]:
             member.exposure_cny = in_cny(per_account.get(member.account_id, {}), rates)
             member.facilities = per_account_n.get(member.account_id, 0)
 
+    projects = _projects([pk for pk in member_ids if pk in visible], names, visible, user)
+    for project_row in projects:
+        amounts = per_project.get(project_row.pk)
+        if amounts:
+            project_row.exposure_cny = in_cny(amounts, rates)
+
     return {
         "members": members,
-        "tiers": tier_counts([m.account.tier for m in memberships]),
+        "tiers": tier_counts([m[6] for m in memberships]),
         "facilities": shown,
         "hidden": hidden,
         "exposure": exposure,
         "classes": [row for row in classes.values() if row.facilities],
-        "projects": _projects([pk for pk in member_ids if pk in visible], names, visible, user),
+        "projects": projects,
         "connections": _connections(member_ids, names, visible, user),
         "concentration": _concentration(group, member_ids, exposure, rates),
     }
 
 
-def _tree(
-    group: ClientGroup, memberships: list[GroupMembership], visible: set[int]
-) -> list[MemberRow]:
+def _tree(group: ClientGroup, memberships: list[_Membership], visible: set[int]) -> list[MemberRow]:
     """The members top down: each under its direct parent, siblings by name. A member whose
     parent is missing from the group (data entered out of order) is listed at the end."""
-    children: dict[int | None, list[GroupMembership]] = defaultdict(list)
+    children: dict[int | None, list[_Membership]] = defaultdict(list)
     for membership in memberships:
-        children[membership.parent_id].append(membership)
+        children[membership[2]].append(membership)
+    tiers = _labels(Account, "tier")
+    statuses = _labels(Account, "status")
     rows: list[MemberRow] = []
     placed: set[int] = set()
 
-    def add(membership: GroupMembership, depth: int) -> None:
+    def add(membership: _Membership, depth: int) -> None:
         stack = [(membership, depth)]
         while stack:
             current, level = stack.pop()
-            if current.account_id in placed:
+            pk, account_id, _parent, pct, name_en, name_zh, tier, status = current
+            if account_id in placed:
                 continue
-            placed.add(current.account_id)
-            account = current.account
+            placed.add(account_id)
             rows.append(
                 MemberRow(
-                    membership_pk=current.pk,
-                    account_id=current.account_id,
-                    name=account.legal_name_en or account.legal_name_zh,
-                    name_zh=account.legal_name_zh if account.legal_name_en else "",
-                    tier=account.tier,
-                    tier_label=account.get_tier_display(),
-                    status=account.status,
-                    status_label=account.get_status_display(),
+                    membership_pk=pk,
+                    account_id=account_id,
+                    name=name_en or name_zh,
+                    name_zh=name_zh if name_en else "",
+                    tier=tier,
+                    tier_label=tiers.get(tier, tier),
+                    status=status,
+                    status_label=statuses.get(status, status),
                     depth=level,
-                    ownership_pct=current.ownership_pct,
-                    visible=current.account_id in visible,
+                    ownership_pct=pct,
+                    visible=account_id in visible,
                 )
             )
-            stack.extend((child, level + 1) for child in reversed(children[current.account_id]))
+            stack.extend((child, level + 1) for child in reversed(children[account_id]))
 
     for top in children[None]:
-        if top.account_id == group.parent_id:
+        if top[1] == group.parent_id:
             add(top, 0)
     for membership in memberships:  # tops other than the group's, and orphans
-        if membership.account_id not in placed:
+        if membership[1] not in placed:
             add(membership, 0)
     return rows
 
@@ -326,28 +417,45 @@ def _tree(
 def _projects(
     member_ids: list[int], names: dict[int, str], visible: set[int], user: User
 ) -> list[ProjectRow]:
-    """The projects ``member_ids`` (the members the user may open) are parties of, with
-    their roles."""
+    """The projects ``member_ids`` (the members the user may open) are parties of, with the
+    members' roles (one query)."""
     if not member_ids:
         return []
-    parties = (
-        ProjectParty.objects.filter(account_id__in=member_ids)
-        .select_related("project")
-        .only("account_id", "role", "project__name", "project__account_id")
-        .order_by("project__name", "project_id", "pk")
-    )
+    roles = _labels(ProjectParty, "role")
+    stages = _labels(Project, "stage")
+    reads_all = _reads_every_group(user)
     projects: dict[int, ProjectRow] = {}
-    for party in parties:
-        project = party.project
-        row = projects.get(project.pk)
-        if row is None:
-            row = projects[project.pk] = ProjectRow(
-                pk=project.pk,
-                name=project.name,
-                lead_account_id=project.account_id,
-                lead_visible=project.account_id in visible or _reads_every_group(user),
+    involved: dict[int, dict[int, list[str]]] = {}
+    for project_id, account_id, role, name, lead_id, stage, lead_en, lead_zh in (
+        ProjectParty.objects.filter(account_id__in=member_ids)
+        .order_by("project__name", "project_id", "pk")
+        .values_list(
+            "project_id",
+            "account_id",
+            "role",
+            "project__name",
+            "project__account_id",
+            "project__stage",
+            "project__account__legal_name_en",
+            "project__account__legal_name_zh",
+        )
+    ):
+        if project_id not in projects:
+            projects[project_id] = ProjectRow(
+                pk=project_id,
+                name=name,
+                lead_account_id=lead_id,
+                lead_name=lead_en or lead_zh,
+                lead_visible=reads_all or lead_id in visible,
+                stage_label=stages.get(stage, stage),
             )
-        row.parties.append((names.get(party.account_id, ""), party.get_role_display()))
+            involved[project_id] = {}
+        involved[project_id].setdefault(account_id, []).append(roles.get(role, role))
+    for project_id, row in projects.items():
+        row.parties = [
+            (names.get(account_id, ""), ", ".join(labels))
+            for account_id, labels in involved[project_id].items()
+        ]
     return list(projects.values())
 
 

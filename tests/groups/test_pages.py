@@ -10,11 +10,11 @@ import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from accounts.choices import FacilityKind, LoanClass, Tier
-from accounts.models import Account
+from accounts.choices import FacilityKind, LoanClass, PartyRole, ProjectStage, Tier
+from accounts.models import Account, ProjectParty
 from groups.models import ClientGroup, ConnectedParty, GroupMembership
 from tests.conftest import Cast
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, ProjectFactory, UserFactory
 
 from .support import capital, connect, facility, group
 
@@ -157,6 +157,40 @@ def test_the_page_shows_connected_parties_and_concentration(client, cast: Cast) 
     c = response.context["concentration"]
     assert (c.group_cny, c.group_share_pct) == (Decimal("100"), Decimal("10.00"))
     assert (c.connected_cny, c.connected_units, c.connected_accounts) == (Decimal("150"), 2, 4)
+
+
+def test_the_projects_show_the_members_roles_lead_stage_and_exposure(client, cast: Cast) -> None:
+    """Each project of a member in the user's book: the members involved with their roles, the
+    lead account, the stage and the exposure of the listed facilities; the project opens from
+    here only through a lead account in the user's book. Every name is escaped."""
+    made, top, _sub = _group_with_owner(cast)
+    Account.objects.filter(pk=cast.account.pk).update(legal_name_en="Acme <b>Power</b>")
+    own = facility(cast.account, drawn="100", undrawn="20")
+    ProjectParty.objects.create(project=own.project, account=cast.account, role=PartyRole.SPONSOR)
+    theirs = ProjectFactory.create(
+        account=top, name="Hidden-led Port", stage=ProjectStage.CONSTRUCTION, commitment=0
+    )
+    ProjectParty.objects.create(project=theirs, account=cast.account, role=PartyRole.EPC)
+
+    client.force_login(cast.owner)
+    response = client.get(reverse("groups:detail", args=[made.pk]))
+    body = response.content.decode()
+    rows = {p.name: p for p in response.context["projects"]}
+    assert set(rows) == {own.project.name, "Hidden-led Port"}
+    assert rows[own.project.name].parties == [("Acme <b>Power</b>", "Borrower, Sponsor")]
+    assert rows[own.project.name].exposure_cny == Decimal("120")
+    assert rows["Hidden-led Port"].parties == [("Acme <b>Power</b>", "EPC contractor")]
+    assert rows["Hidden-led Port"].exposure_cny is None
+    assert rows["Hidden-led Port"].lead_name == "Hidden Parent Holdings"
+    assert reverse("accounts:project_detail", args=[cast.account.pk, own.project.pk]) in body
+    assert reverse("accounts:project_detail", args=[top.pk, theirs.pk]) not in body
+    assert reverse("accounts:detail", args=[top.pk]) not in body
+    assert "Construction" in body and "120" in body
+    assert "Acme <b>" not in body and "Acme &lt;b&gt;Power&lt;/b&gt;" in body
+
+    client.force_login(cast.risk)  # reads every account: every project opens
+    body = client.get(reverse("groups:detail", args=[made.pk])).content.decode()
+    assert reverse("accounts:project_detail", args=[top.pk, theirs.pk]) in body
 
 
 @pytest.mark.parametrize("members", [5, 50])
