@@ -26,7 +26,15 @@ from . import selectors, services
 from .choices import MAINLAND_REGIONS, PartyRole
 from .exposure import fx_rates, summarize_queryset
 from .forms import AccountForm, ContactForm, HandoverForm
-from .models import Account, AccountHandover, AccountMembership, Contact, HandoverStatus, Project
+from .models import (
+    Account,
+    AccountHandover,
+    AccountMembership,
+    Contact,
+    HandoverStatus,
+    Project,
+    ProjectParty,
+)
 from .rights import Right
 from .tiering.selectors import TIERING_RELATED, TIERING_UNSHOWN
 
@@ -84,12 +92,17 @@ _PROJECT_ROW_FIELDS = (
 
 
 def _account_projects(account: Account, user: User) -> list[dict[str, Any]]:
-    """Every project the account leads or is a party of, with its role(s) in each: one query
-    (a row per project and role of the account), whatever the number of projects."""
+    """Every project the account leads or is a party of, with its role(s) in each: two
+    queries (a row per project and role of the account), whatever the number of projects."""
     mine = FilteredRelation("parties", condition=Q(parties__account=account))
+    # The projects it is a party of, read first by the party index: an OR across the join
+    # would make PostgreSQL read every project (120 ms at 200,000 projects).
+    party_of = list(
+        ProjectParty.objects.filter(account=account).order_by().values_list("project_id", flat=True)
+    )
     rows = (
         Project.objects.annotate(mine=mine)
-        .filter(Q(account=account) | Q(mine__isnull=False))
+        .filter(Q(account=account) | Q(pk__in=party_of))
         .annotate(my_role=F("mine__role"), my_equity=F("mine__equity_pct"))
         .select_related("account")
         .only(*_PROJECT_ROW_FIELDS)
