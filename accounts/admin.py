@@ -182,7 +182,9 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ("seniority", "influence", "attitude")
     list_select_related = ("account",)
     search_fields = ("name", "title", "account__legal_name_en", "account__legal_name_zh")
-    autocomplete_fields = ("account",)
+    # A manager among 500,000 contacts: searched, never listed whole (the model checks that
+    # it is a contact of the same account).
+    autocomplete_fields = ("account", "reports_to")
     readonly_fields = ("created_at", "updated_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Contact | None = None) -> list[str]:

@@ -121,6 +121,7 @@ class ContactPersonalDataForm(forms.ModelForm):
             "account",
             "name",
             "title",
+            "reports_to",
             "seniority",
             "influence",
             "attitude",
@@ -170,6 +171,16 @@ class ContactForm(CrispyMixin, ContactPersonalDataForm):
         recorded, and the legal basis or transfer it stopped, stay compliance's."""
         kwargs["withdrawal_editable"] = user.has_role(Role.COMPLIANCE)
         super().__init__(*args, **kwargs)
+        # A manager is one of the same account's other contacts (the relationship map draws
+        # the reporting lines).
+        reports_to = self.fields["reports_to"]
+        assert isinstance(reports_to, forms.ModelChoiceField)
+        reports_to.queryset = (
+            Contact.objects.filter(account_id=self.instance.account_id)
+            .exclude(pk=self.instance.pk)
+            .only("name", "title")
+            .order_by("name", "pk")
+        )
         self._setup_helper()
         self.helper.layout = Layout(
             *(name for name in self.fields if name not in CONTACT_PIPL_FIELDS),

@@ -255,6 +255,23 @@ def test_contact_form_rejects_bad_input(
     assert not Contact.objects.exists()
 
 
+def test_a_contact_reports_to_a_contact_of_the_same_account_only(client, cast: Cast) -> None:
+    from tests.factories import AccountFactory, ContactFactory
+
+    manager = ContactFactory.create(account=cast.account, name="Chen Manager")
+    stranger = ContactFactory.create(account=AccountFactory.create(), name="Other Bank CFO")
+    client.force_login(cast.owner)
+    url = reverse("accounts:contact_create", args=[cast.account.pk])
+    page = client.get(url)
+    choices = list(page.context["form"].fields["reports_to"].queryset)
+    assert choices == [manager]
+    response = client.post(url, _contact_data(reports_to=stranger.pk))
+    assert response.status_code == 200 and "reports_to" in response.context["form"].errors
+    response = client.post(url, _contact_data(reports_to=manager.pk))
+    assert response.status_code == 302
+    assert Contact.objects.get(name="王伟").reports_to == manager
+
+
 def test_a_contact_of_another_account_cannot_be_edited_through_this_one(client, cast: Cast) -> None:
     from tests.factories import ContactFactory
 
