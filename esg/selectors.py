@@ -13,7 +13,11 @@ from django.http import Http404
 from accounts.choices import PartyRole
 from accounts.models import Account, Project
 from accounts.rights import Right
-from accounts.selectors import account_filter_for_user, account_get_for_user
+from accounts.selectors import (
+    account_filter_for_user,
+    account_get_for_user,
+    project_get_for_account,
+)
 from kam.models import User
 
 from .choices import OPEN_ITEM_STATUSES
@@ -31,7 +35,7 @@ def project_get_for_user(*, user: User, pk: int | str, right: Right | None = Non
     except (Project.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such project.") from exc
     account = account_get_for_user(user=user, pk=account_id, right=right)
-    project = Project.objects.get(pk=pk)
+    project = project_get_for_account(account=account, pk=pk)
     project.account = account
     return project
 

@@ -5,6 +5,8 @@ account by the one door (404 when not yours, 403 without the project right); wri
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -55,6 +57,28 @@ def _form_page(
     )
 
 
+def _save_page(
+    request: HttpRequest,
+    *,
+    project: Project,
+    form: ModelForm,
+    save: Callable[[], object],
+    saved: str,
+    title: str,
+) -> HttpResponse:
+    """The one shape of every E&S form: valid input saved by its service (whose refusals
+    land on the form's fields), then back to the project's E&S page."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save()
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, saved)
+            return redirect(_back(project))
+    return _form_page(request, project=project, form=form, title=title)
+
+
 def _back(project: Project) -> str:
     return reverse("esg:project", args=[project.pk])
 
@@ -66,29 +90,26 @@ def esap_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     esap = Esap.objects.filter(project=project).first() or Esap(project=project)
     form = EsapForm(request.POST or None, instance=esap)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.esap_save(esap=form.instance)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("E&S action plan saved."))
-            return redirect(_back(project))
-    return _form_page(request, project=project, form=form, title=_("E&S action plan"))
+    return _save_page(
+        request,
+        project=project,
+        form=form,
+        save=lambda: services.esap_save(esap=form.instance),
+        saved=_("E&S action plan saved."),
+        title=_("E&S action plan"),
+    )
 
 
 def _item_page(request: HttpRequest, project: Project, item: EsapItem) -> HttpResponse:
     form = EsapItemForm(request.POST or None, instance=item)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.esap_item_save(item=form.instance)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("ESAP item saved."))
-            return redirect(_back(project))
-    title = _("Edit ESAP item") if item.pk else _("New ESAP item")
-    return _form_page(request, project=project, form=form, title=title)
+    return _save_page(
+        request,
+        project=project,
+        form=form,
+        save=lambda: services.esap_item_save(item=form.instance),
+        saved=_("ESAP item saved."),
+        title=_("Edit ESAP item") if item.pk else _("New ESAP item"),
+    )
 
 
 @login_required
@@ -113,16 +134,14 @@ def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 def _review_page(request: HttpRequest, project: Project, review: EsReview) -> HttpResponse:
     form = EsReviewForm(request.POST or None, instance=review, project=project)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.es_review_save(review=form.instance)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Independent E&S review saved."))
-            return redirect(_back(project))
-    title = _("Edit independent E&S review") if review.pk else _("New independent E&S review")
-    return _form_page(request, project=project, form=form, title=title)
+    return _save_page(
+        request,
+        project=project,
+        form=form,
+        save=lambda: services.es_review_save(review=form.instance),
+        saved=_("Independent E&S review saved."),
+        title=(_("Edit independent E&S review") if review.pk else _("New independent E&S review")),
+    )
 
 
 @login_required
